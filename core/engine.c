@@ -1,0 +1,1 @@
+/* engine.c — to be written. */

@@ -1,0 +1,1 @@
+/* gemm.c — to be written. */

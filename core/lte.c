@@ -1,0 +1,1 @@
+/* lte.c — to be written. */

@@ -1,0 +1,1 @@
+/* mainnet.c — to be written. */

@@ -1,0 +1,1 @@
+/* pickle.c — to be written. */

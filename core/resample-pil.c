@@ -1,0 +1,1 @@
+/* resample-pil.c — to be written. */

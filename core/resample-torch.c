@@ -1,0 +1,1 @@
+/* resample-torch.c — to be written. */

@@ -1,0 +1,33 @@
+/* search.h — relevance embedding and hard/soft attention (spec §5).
+ * Internal to the engine. */
+#ifndef REFSR_SEARCH_H
+#define REFSR_SEARCH_H
+
+#include "tensor.h"
+
+/* For every LR position p of query (C×h×w, LTE lv3 of LR↑), finds the
+ * reference position q of key (C×Hr×Wr, lv3 of Ref↓↑) whose 3×3 feature
+ * patch (zero padded) has the highest cosine similarity with p's patch.
+ * Ties go to the smallest q.  idx gets h·w raster indices into Hr×Wr, S the
+ * similarity (h·w floats).
+ *
+ * Never forms the P×Q relevance matrix: memory grows with P + Q.  The
+ * result does not depend on exec->n_threads. */
+gboolean refsr_search (const RefsrTensor *query, const RefsrTensor *key,
+                       gint64 *idx, float *S, const RefsrExec *exec,
+                       GError **error);
+
+/* Plain reference: normalise each 3×3·C patch, dot products, arg-max. */
+void refsr_search_ref (const RefsrTensor *query, const RefsrTensor *key,
+                       gint64 *idx, float *S);
+
+/* Hard-attention texture transfer at one level (spec §5.2): for each LR
+ * position p (h×w grid) copy the (3·scale)² patch of value at idx[p]
+ * (stride scale, pad scale, zero outside) into out (C × scale·h × scale·w,
+ * overwritten), summing overlaps, then divide by 9.  scale is 1, 2 or 4. */
+void refsr_transfer (const RefsrTensor *value, int scale, const gint64 *idx,
+                     int h, int w, RefsrTensor *out, const RefsrExec *exec);
+void refsr_transfer_ref (const RefsrTensor *value, int scale,
+                         const gint64 *idx, int h, int w, RefsrTensor *out);
+
+#endif

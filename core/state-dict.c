@@ -1,0 +1,1 @@
+/* state-dict.c — to be written. */

@@ -1,0 +1,1 @@
+/* torch-checkpoint.c — to be written. */
