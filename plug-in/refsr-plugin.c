@@ -1,0 +1,608 @@
+/* refsr-plugin.c — the GIMP 3 plug-in: registers plug-in-refsr
+ * (Filters ▸ Enhance ▸ Reference Super-Resolution…), runs the engine on the
+ * chosen layer and puts the result into the image as one undo step.
+ * Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later */
+#include "refsr-config.h"
+
+#include <libgimp/gimp.h>
+#include <libgimp/gimpui.h>
+#include <glib/gi18n-lib.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "refsr.h"
+#include "refsr-dialog.h"
+#include "refsr-gegl.h"
+#include "refsr-plugin.h"
+
+typedef enum
+{
+  OUTPUT_NEW_LAYER,
+  OUTPUT_NEW_IMAGE
+} OutputKind;
+
+/* What the procedure's arguments ask for, read once from the config. */
+typedef struct
+{
+  GimpImage *image;
+  GimpLayer *target;
+  GimpLayer *reference;   /* NULL: the target is its own reference */
+  GFile *weights;         /* NULL: the installed default model */
+  int scale;              /* 2, 3 or 4 */
+  OutputKind output;
+  gboolean confidence_map;
+} RefsrSettings;
+
+/* The finished pixels, all of the output size, before the image is
+ * touched: everything that can fail happens before any change. */
+typedef struct
+{
+  GeglBuffer *color;
+  GeglBuffer *alpha;       /* NULL when the target has no alpha */
+  GeglBuffer *confidence;  /* NULL unless confidence-map */
+} RefsrOutput;
+
+typedef struct
+{
+  const char *stage;
+} ProgressState;
+
+/* The share of the progress bar the engine fills; the rest is GEGL's
+ * resampling and writing the layers. */
+#define ENGINE_PROGRESS 0.9
+
+#define REFSR_TYPE_PLUG_IN (refsr_plug_in_get_type ())
+G_DECLARE_FINAL_TYPE (RefsrPlugIn, refsr_plug_in, REFSR, PLUG_IN, GimpPlugIn)
+
+struct _RefsrPlugIn
+{
+  GimpPlugIn parent_instance;
+};
+
+G_DEFINE_TYPE (RefsrPlugIn, refsr_plug_in, GIMP_TYPE_PLUG_IN)
+
+GIMP_MAIN (REFSR_TYPE_PLUG_IN)
+
+guint64
+refsr_plug_in_memory_budget (void)
+{
+  const char *override = g_getenv ("REFSR_MEMORY_BUDGET_MIB");
+  long pages = sysconf (_SC_PHYS_PAGES);
+  long page_size = sysconf (_SC_PAGESIZE);
+
+  if (override != NULL && *override != '\0')
+    return g_ascii_strtoull (override, NULL, 10) << 20;
+  if (pages <= 0 || page_size <= 0)
+    return G_GUINT64_CONSTANT (4) << 30;
+  return (guint64) pages * (guint64) page_size / 2;
+}
+
+static GList *
+refsr_plug_in_query_procedures (GimpPlugIn *plug_in)
+{
+  return g_list_append (NULL, g_strdup (REFSR_PLUG_IN_PROC));
+}
+
+static gboolean
+refsr_plug_in_set_i18n (GimpPlugIn *plug_in, const gchar *procedure_name,
+                        gchar **gettext_domain, gchar **catalog_dir)
+{
+  /* The catalogs live in locale/ beside the executable (GIMP's default
+   * catalog_dir); only the domain differs from the binary's name. */
+  *gettext_domain = g_strdup (GETTEXT_PACKAGE);
+  return TRUE;
+}
+
+static GimpValueArray *refsr_plug_in_run (GimpProcedure *procedure,
+                                          GimpRunMode run_mode,
+                                          GimpImage *image,
+                                          GimpDrawable **drawables,
+                                          GimpProcedureConfig *config,
+                                          gpointer run_data);
+
+static void
+add_arguments (GimpProcedure *procedure)
+{
+  gimp_procedure_add_layer_argument (procedure, "reference-layer",
+      _("_Reference layer"),
+      _("A sharp photo of the same scene or material; none: the layer is "
+        "its own reference"),
+      TRUE, G_PARAM_READWRITE);
+  gimp_procedure_add_choice_argument (procedure, "scale", _("_Scale"),
+      _("Enlargement factor; 2x and 3x reduce the 4x result with GIMP's "
+        "high-quality interpolation"),
+      gimp_choice_new_with_values ("2x", 2, _("2×"), NULL,
+                                   "3x", 3, _("3×"), NULL,
+                                   "4x", 4, _("4×"), NULL, NULL),
+      "4x", G_PARAM_READWRITE);
+  gimp_procedure_add_file_argument (procedure, "weights-file",
+      _("_Weights file"),
+      _("TTSR weights (.safetensors or the official .pt checkpoint); "
+        "empty: the model installed with the plug-in"),
+      GIMP_FILE_CHOOSER_ACTION_OPEN, TRUE, NULL, G_PARAM_READWRITE);
+  gimp_procedure_add_choice_argument (procedure, "output", _("_Output"),
+      _("Where the enlarged layer goes"),
+      gimp_choice_new_with_values (
+          "new-layer", OUTPUT_NEW_LAYER,
+          _("New layer (the image is enlarged to match)"), NULL,
+          "new-image", OUTPUT_NEW_IMAGE, _("New image"), NULL, NULL),
+      "new-layer", G_PARAM_READWRITE);
+  gimp_procedure_add_boolean_argument (procedure, "confidence-map",
+      _("Add _confidence map"),
+      _("Also add, as a hidden grey layer, how well the reference matched "
+        "each place (the soft-attention map): white where its texture was "
+        "used"),
+      FALSE, G_PARAM_READWRITE);
+  gimp_procedure_add_int_argument (procedure, "tile-size", _("_Tile size"),
+      _("0: automatic.  Reserved for tiled processing of very large layers, "
+        "which is not available yet: today the layer is processed whole"),
+      0, 65536, 0, G_PARAM_READWRITE);
+  gimp_procedure_add_layer_return_value (procedure, "layer", _("Layer"),
+      _("The enlarged layer"), FALSE, G_PARAM_READWRITE);
+}
+
+static GimpProcedure *
+refsr_plug_in_create_procedure (GimpPlugIn *plug_in, const gchar *name)
+{
+  GimpProcedure *procedure;
+
+  if (g_strcmp0 (name, REFSR_PLUG_IN_PROC) != 0)
+    return NULL;
+
+  procedure = gimp_image_procedure_new (plug_in, name, GIMP_PDB_PROC_TYPE_PLUGIN,
+                                        refsr_plug_in_run, NULL, NULL);
+  gimp_procedure_set_image_types (procedure, "RGB*, GRAY*");
+  gimp_procedure_set_sensitivity_mask (procedure,
+                                       GIMP_PROCEDURE_SENSITIVE_DRAWABLE);
+  gimp_procedure_set_menu_label (procedure,
+                                 _("Reference _Super-Resolution…"));
+  gimp_procedure_add_menu_path (procedure, "<Image>/Filters/Enhance");
+  gimp_procedure_set_documentation (procedure,
+      _("Enlarge a layer 4× with texture from a sharper reference"),
+      _("Enlarges the layer with the Texture Transformer Network (TTSR, "
+        "Yang et al., CVPR 2020): a neural network that finds, for each "
+        "place of the layer, the best-matching texture in a "
+        "high-resolution reference and transfers it into the enlargement."),
+      name);
+  gimp_procedure_set_attribution (procedure, "the refsr authors",
+                                  "the refsr authors", "2026");
+  add_arguments (procedure);
+  return procedure;
+}
+
+static void
+refsr_plug_in_class_init (RefsrPlugInClass *klass)
+{
+  GimpPlugInClass *plug_in_class = GIMP_PLUG_IN_CLASS (klass);
+
+  plug_in_class->query_procedures = refsr_plug_in_query_procedures;
+  plug_in_class->create_procedure = refsr_plug_in_create_procedure;
+  plug_in_class->set_i18n = refsr_plug_in_set_i18n;
+}
+
+static void
+refsr_plug_in_init (RefsrPlugIn *plug_in)
+{
+}
+
+/* Validation of what the engine cannot see: the kind of image and item. */
+static gboolean
+check_target (GimpImage *image, GimpDrawable **drawables, GError **error)
+{
+  if (drawables == NULL || drawables[0] == NULL || drawables[1] != NULL)
+    {
+      g_set_error_literal (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
+                           _("Select exactly one layer to enlarge."));
+      return FALSE;
+    }
+  if (gimp_image_get_base_type (image) == GIMP_INDEXED)
+    {
+      g_set_error_literal (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
+          _("Indexed images cannot be enlarged: convert the image to RGB "
+            "or grayscale first (Image ▸ Mode)."));
+      return FALSE;
+    }
+  if (!GIMP_IS_LAYER (drawables[0]))
+    {
+      g_set_error_literal (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
+          _("Only layers can be enlarged: select a layer, not a channel or "
+            "a layer mask."));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+read_settings (GimpProcedureConfig *config, GimpImage *image,
+               GimpLayer *target, RefsrSettings *settings)
+{
+  settings->image = image;
+  settings->target = target;
+  g_object_get (config,
+                "reference-layer", &settings->reference,
+                "weights-file", &settings->weights,
+                "confidence-map", &settings->confidence_map,
+                NULL);
+  settings->scale = gimp_procedure_config_get_choice_id (config, "scale");
+  settings->output = gimp_procedure_config_get_choice_id (config, "output");
+  if (settings->reference == target)
+    g_clear_object (&settings->reference);
+}
+
+static void
+clear_settings (RefsrSettings *settings)
+{
+  g_clear_object (&settings->reference);
+  g_clear_object (&settings->weights);
+}
+
+static RefsrModel *
+load_model (GFile *weights, GError **error)
+{
+  char *path = NULL;
+  RefsrModel *model;
+
+  if (weights != NULL && (path = g_file_get_path (weights)) == NULL)
+    {
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_IO,
+                   _("The weights file must be a local file: %s"),
+                   g_file_peek_path (weights));
+      return NULL;
+    }
+  if (path == NULL)
+    {
+      path = g_build_filename (REFSR_DATADIR, REFSR_DEFAULT_WEIGHTS, NULL);
+      if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        {
+          g_set_error (error, REFSR_ERROR, REFSR_ERROR_WEIGHTS,
+              _("No weights file was given and the built-in model is not "
+                "installed (%s).  Choose a TTSR weights file (.safetensors "
+                "or the official .pt checkpoint) as “Weights file”."),
+              path);
+          g_free (path);
+          return NULL;
+        }
+    }
+  model = refsr_model_load (path, error);
+  g_free (path);
+  return model;
+}
+
+static gboolean
+check_memory (const RefsrModel *model, const RefsrGeglPixels *lr,
+              const RefsrGeglPixels *ref, GError **error)
+{
+  RefsrConfig config;
+  guint64 needed, budget = refsr_plug_in_memory_budget ();
+  char *needed_text, *budget_text;
+
+  refsr_model_get_config (model, &config);
+  needed = refsr_estimate_memory (&config, lr->width, lr->height,
+                                  ref->width, ref->height);
+  if (needed <= budget)
+    return TRUE;
+  needed_text = g_format_size (needed);
+  budget_text = g_format_size (budget);
+  g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
+      _("Enlarging this %d × %d layer with a %d × %d reference needs about "
+        "%s of memory, more than the %s this filter allows itself (half of "
+        "the computer's memory).  Tiled processing is not available yet: "
+        "enlarge a smaller part of the layer (Layer ▸ Crop to Selection) "
+        "or use a smaller reference."),
+      lr->width, lr->height, ref->width, ref->height, needed_text,
+      budget_text);
+  g_free (needed_text);
+  g_free (budget_text);
+  return FALSE;
+}
+
+static const char *
+stage_text (const char *stage)
+{
+  if (g_strcmp0 (stage, "features") == 0)
+    return _("Extracting features");
+  if (g_strcmp0 (stage, "search") == 0)
+    return _("Searching the reference for matching texture");
+  if (g_strcmp0 (stage, "transfer") == 0)
+    return _("Transferring texture");
+  if (g_strcmp0 (stage, "reconstruction") == 0)
+    return _("Reconstructing the enlarged image");
+  return _("Enlarging");
+}
+
+static void
+report_progress (double fraction, const char *stage, void *data)
+{
+  ProgressState *state = data;
+
+  if (g_strcmp0 (stage, state->stage) != 0)
+    {
+      state->stage = stage;
+      gimp_progress_set_text (stage_text (stage));
+    }
+  gimp_progress_update (fraction * ENGINE_PROGRESS);
+}
+
+/* GIMP's Cancel button on a plug-in's progress ends the plug-in's process
+ * (app/plug-in/gimpplugin-progress.c), so no cancel flag reaches the
+ * engine from here; what makes a cancel harmless is that the image is
+ * changed only after the engine has finished. */
+static RefsrResult *
+run_engine (const RefsrModel *model, const RefsrGeglPixels *lr,
+            const RefsrGeglPixels *ref, GError **error)
+{
+  RefsrImage lr_image = { lr->rgb, lr->width, lr->height, lr->width * 3 };
+  RefsrImage ref_image = { ref->rgb, ref->width, ref->height, ref->width * 3 };
+  RefsrOptions options = REFSR_OPTIONS_INIT;
+  ProgressState state = { NULL };
+
+  options.n_threads = gimp_get_num_processors ();
+  options.progress = report_progress;
+  options.progress_data = &state;
+  gimp_progress_init (_("Reference super-resolution"));
+  return refsr_run (model, &lr_image, &ref_image, &options, error);
+}
+
+static gboolean
+is_8_bit (GimpImage *image)
+{
+  switch (gimp_image_get_precision (image))
+    {
+    case GIMP_PRECISION_U8_LINEAR:
+    case GIMP_PRECISION_U8_NON_LINEAR:
+    case GIMP_PRECISION_U8_PERCEPTUAL:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+/* Replaces *buffer by its resampling to width x height. */
+static gboolean
+resample_in_place (GeglBuffer **buffer, int width, int height, GError **error)
+{
+  GeglBuffer *resampled;
+
+  if (gegl_buffer_get_width (*buffer) == width
+      && gegl_buffer_get_height (*buffer) == height)
+    return TRUE;
+  resampled = refsr_gegl_resample (*buffer, width, height, error);
+  g_object_unref (*buffer);
+  *buffer = resampled;
+  return resampled != NULL;
+}
+
+static gboolean
+make_output (const RefsrResult *result, const RefsrSettings *settings,
+             RefsrOutput *output, GError **error)
+{
+  GimpDrawable *target = GIMP_DRAWABLE (settings->target);
+  const Babl *space = refsr_gegl_space_of (target);
+  int width = result->lr_width * settings->scale;
+  int height = result->lr_height * settings->scale;
+  gboolean exact_u8 = settings->scale == 4 && is_8_bit (settings->image);
+
+  output->color = refsr_gegl_result_color (result, space, exact_u8, error);
+  if (output->color == NULL
+      || !resample_in_place (&output->color, width, height, error))
+    return FALSE;
+  gimp_progress_update (ENGINE_PROGRESS + 0.03);
+  if (gimp_drawable_has_alpha (target))
+    {
+      output->alpha = refsr_gegl_read_alpha (target, error);
+      if (output->alpha == NULL
+          || !resample_in_place (&output->alpha, width, height, error))
+        return FALSE;
+    }
+  gimp_progress_update (ENGINE_PROGRESS + 0.06);
+  if (settings->confidence_map)
+    {
+      output->confidence = refsr_gegl_result_confidence (result, space, error);
+      if (output->confidence == NULL
+          || !resample_in_place (&output->confidence, width, height, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+clear_output (RefsrOutput *output)
+{
+  g_clear_object (&output->color);
+  g_clear_object (&output->alpha);
+  g_clear_object (&output->confidence);
+}
+
+/* All the work that does not touch the image. */
+static gboolean
+compute_output (const RefsrSettings *settings, RefsrOutput *output,
+                GError **error)
+{
+  GimpDrawable *target = GIMP_DRAWABLE (settings->target);
+  GimpDrawable *reference = settings->reference
+                            ? GIMP_DRAWABLE (settings->reference) : target;
+  RefsrGeglPixels lr = { NULL }, ref = { NULL };
+  RefsrModel *model;
+  RefsrResult *result = NULL;
+  gboolean ok = FALSE;
+
+  model = load_model (settings->weights, error);
+  if (model != NULL
+      && refsr_gegl_read_rgb (target, target, &lr, error)
+      && refsr_gegl_read_rgb (reference, target, &ref, error)
+      && check_memory (model, &lr, &ref, error))
+    result = run_engine (model, &lr, &ref, error);
+  refsr_gegl_pixels_clear (&lr);
+  refsr_gegl_pixels_clear (&ref);
+  if (result != NULL)
+    ok = make_output (result, settings, output, error);
+  refsr_result_free (result);
+  if (model != NULL)
+    refsr_model_free (model);
+  return ok;
+}
+
+static char *
+layer_name (const RefsrSettings *settings, gboolean confidence)
+{
+  char *reference = settings->reference
+      ? g_strdup (gimp_item_get_name (GIMP_ITEM (settings->reference))) : NULL;
+  char *name;
+
+  if (confidence)
+    name = reference
+        ? g_strdup_printf (_("Reference SR confidence (ref: %s)"), reference)
+        : g_strdup (_("Reference SR confidence (self-reference)"));
+  else
+    name = reference
+        ? g_strdup_printf (_("Reference SR ×%d (ref: %s)"), settings->scale,
+                           reference)
+        : g_strdup_printf (_("Reference SR ×%d (self-reference)"),
+                           settings->scale);
+  g_free (reference);
+  return name;
+}
+
+static GimpLayer *
+new_layer (GimpImage *image, const RefsrSettings *settings, GeglBuffer *color,
+           gboolean confidence, GimpImageType type)
+{
+  char *name = layer_name (settings, confidence);
+  GimpLayer *layer = gimp_layer_new (image, name,
+                                     gegl_buffer_get_width (color),
+                                     gegl_buffer_get_height (color), type,
+                                     100.0,
+                                     gimp_image_get_default_new_layer_mode (image));
+
+  g_free (name);
+  return layer;
+}
+
+/* Inserts the result (and the confidence map above it, hidden so the
+ * result stays visible) at position of parent, offset (x, y). */
+static GimpLayer *
+add_layers (GimpImage *image, GimpLayer *parent, int position, int x, int y,
+            const RefsrSettings *settings, RefsrOutput *output, GError **error)
+{
+  GimpDrawable *target = GIMP_DRAWABLE (settings->target);
+  const Babl *space = refsr_gegl_space_of (target);
+  GimpLayer *layer = new_layer (image, settings, output->color, FALSE,
+                                gimp_drawable_type (target));
+  GimpLayer *map;
+
+  if (layer == NULL
+      || !gimp_image_insert_layer (image, layer, parent, position)
+      || !gimp_layer_set_offsets (layer, x, y)
+      || !refsr_gegl_write_layer (layer, output->color, output->alpha, space,
+                                  error))
+    goto failed;
+  if (output->confidence == NULL)
+    return layer;
+  map = new_layer (image, settings, output->confidence, TRUE,
+                   gimp_drawable_is_gray (target) ? GIMP_GRAY_IMAGE
+                                                  : GIMP_RGB_IMAGE);
+  if (map == NULL
+      || !gimp_image_insert_layer (image, map, parent, position)
+      || !gimp_layer_set_offsets (map, x, y)
+      || !gimp_item_set_visible (GIMP_ITEM (map), FALSE)
+      || !refsr_gegl_write_layer (map, output->confidence, NULL, space, error))
+    goto failed;
+  return layer;
+
+failed:
+  if (error != NULL && *error == NULL)
+    g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
+                 _("GIMP refused the new layer: %s"),
+                 gimp_pdb_get_last_error (gimp_get_pdb ()));
+  return NULL;
+}
+
+static GimpLayer *
+apply_as_new_layer (const RefsrSettings *settings, RefsrOutput *output,
+                    GError **error)
+{
+  GimpImage *image = settings->image;
+  GimpItem *target = GIMP_ITEM (settings->target);
+  int s = settings->scale, x, y;
+  GimpLayer *layer;
+
+  gimp_drawable_get_offsets (GIMP_DRAWABLE (target), &x, &y);
+  gimp_image_undo_group_start (image);
+  gimp_context_push ();
+  gimp_context_set_interpolation (GIMP_INTERPOLATION_NOHALO);
+  gimp_image_scale (image, gimp_image_get_width (image) * s,
+                    gimp_image_get_height (image) * s);
+  gimp_context_pop ();
+  layer = add_layers (image, GIMP_LAYER (gimp_item_get_parent (target)),
+                      gimp_image_get_item_position (image, target), x * s,
+                      y * s, settings, output, error);
+  gimp_image_undo_group_end (image);
+  return layer;
+}
+
+static GimpLayer *
+apply_as_new_image (const RefsrSettings *settings, RefsrOutput *output,
+                    GimpRunMode run_mode, GError **error)
+{
+  GimpImage *source = settings->image;
+  GimpImage *image = gimp_image_new_with_precision (
+      gegl_buffer_get_width (output->color),
+      gegl_buffer_get_height (output->color),
+      gimp_image_get_base_type (source), gimp_image_get_precision (source));
+  GimpColorProfile *profile = gimp_image_get_color_profile (source);
+  GimpLayer *layer;
+
+  if (profile != NULL)
+    {
+      gimp_image_set_color_profile (image, profile);
+      g_object_unref (profile);
+    }
+  gimp_image_undo_disable (image);
+  layer = add_layers (image, NULL, 0, 0, 0, settings, output, error);
+  gimp_image_undo_enable (image);
+  if (layer == NULL)
+    gimp_image_delete (image);
+  else if (run_mode != GIMP_RUN_NONINTERACTIVE)
+    gimp_display_new (image);
+  return layer;
+}
+
+static GimpValueArray *
+refsr_plug_in_run (GimpProcedure *procedure, GimpRunMode run_mode,
+                   GimpImage *image, GimpDrawable **drawables,
+                   GimpProcedureConfig *config, gpointer run_data)
+{
+  RefsrSettings settings = { NULL };
+  RefsrOutput output = { NULL };
+  GimpLayer *layer = NULL;
+  GError *error = NULL;
+  GimpValueArray *values;
+
+  gegl_init (NULL, NULL);
+  if (!check_target (image, drawables, &error))
+    return gimp_procedure_new_return_values (procedure,
+                                             GIMP_PDB_EXECUTION_ERROR, error);
+  if (run_mode == GIMP_RUN_INTERACTIVE)
+    {
+      gimp_ui_init (REFSR_PLUG_IN_BINARY);
+      if (!refsr_dialog_run (procedure, config, drawables[0]))
+        return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL,
+                                                 NULL);
+    }
+  read_settings (config, image, GIMP_LAYER (drawables[0]), &settings);
+  if (compute_output (&settings, &output, &error))
+    layer = settings.output == OUTPUT_NEW_IMAGE
+            ? apply_as_new_image (&settings, &output, run_mode, &error)
+            : apply_as_new_layer (&settings, &output, &error);
+  clear_output (&output);
+  clear_settings (&settings);
+  gimp_progress_end ();
+  if (layer == NULL)
+    return gimp_procedure_new_return_values (procedure,
+                                             GIMP_PDB_EXECUTION_ERROR, error);
+  if (run_mode != GIMP_RUN_NONINTERACTIVE)
+    gimp_displays_flush ();
+  values = gimp_procedure_new_return_values (procedure, GIMP_PDB_SUCCESS, NULL);
+  GIMP_VALUES_SET_LAYER (values, 1, layer);
+  return values;
+}

@@ -1,0 +1,184 @@
+; plugin-test.scm — drives plug-in-refsr from Script-Fu with named
+; arguments, the way a batch user would, and reports each check as a
+; "PASS name" or "FAIL name" message for test-plugin.sh.  Images the shell
+; side compares with the refsr command are exported into T.
+; Expects T (work folder holding lr.png and ref.png) and W (weights file).
+; Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later
+
+(define (path name) (string-append T "/" name))
+(define (load-png name) (car (gimp-file-load RUN-NONINTERACTIVE (path name))))
+(define (save-png image name)
+  (gimp-file-save RUN-NONINTERACTIVE image (path name) -1))
+(define (layers image) (car (gimp-image-get-layers image)))
+(define (first-layer image) (vector-ref (layers image) 0))
+(define (width d) (car (gimp-drawable-get-width d)))
+(define (height d) (car (gimp-drawable-get-height d)))
+(define (image-of item) (car (gimp-item-get-image item)))
+(define (name-of item) (car (gimp-item-get-name item)))
+(define (report name ok)
+  (gimp-message (string-append (if ok "PASS " "FAIL ") name)))
+(define (size-is? d w h) (and (= (width d) w) (= (height d) h)))
+(define (duplicate image) (car (gimp-image-duplicate image)))
+
+; Runs thunk; on a PDB error returns (failed MESSAGE) instead of stopping.
+(define (try thunk)
+  (call/cc
+    (lambda (k)
+      (let ((old *error-hook*))
+        (set! *error-hook*
+              (lambda args (set! *error-hook* old) (k (cons 'failed args))))
+        (let ((value (thunk)))
+          (set! *error-hook* old)
+          value)))))
+(define (failed? value) (and (pair? value) (eq? (car value) 'failed)))
+
+(define lr (load-png "lr.png"))
+(define lr-layer (first-layer lr))
+(define ref (load-png "ref.png"))
+(define ref-layer (first-layer ref))
+(define lr-w (width lr-layer))
+(define lr-h (height lr-layer))
+
+; --- RGB into a new image: the pixels are compared with the refsr command
+(define rgb
+  (car (plug-in-refsr #:run-mode RUN-NONINTERACTIVE #:image lr
+                      #:drawables (vector lr-layer)
+                      #:reference-layer ref-layer #:weights-file W
+                      #:output "new-image")))
+(report "rgb: result is 4x the layer" (size-is? rgb (* 4 lr-w) (* 4 lr-h)))
+(report "rgb: the source image is left alone"
+        (and (= (vector-length (layers lr)) 1)
+             (= (car (gimp-image-get-width lr)) lr-w)))
+(report "rgb: result named after method and reference"
+        (string=? (name-of rgb) "Reference SR ×4 (ref: ref.png)"))
+(save-png (image-of rgb) "plugin-rgb.png")
+
+; --- a new layer in the enlarged image, 2x, with the confidence map, on a
+;     layer with offsets above the background
+(define stack (duplicate lr))
+(define target (car (gimp-layer-new-from-drawable lr-layer stack)))
+(gimp-image-insert-layer stack target 0 0)
+(gimp-layer-set-offsets target 3 5)
+(gimp-item-set-name target "Target")
+(define two
+  (car (plug-in-refsr #:run-mode RUN-NONINTERACTIVE #:image stack
+                      #:drawables (vector target) #:reference-layer ref-layer
+                      #:weights-file W #:scale "2x" #:confidence-map TRUE)))
+(define stack-layers (layers stack))
+(report "new-layer: the image is enlarged 2x"
+        (and (= (car (gimp-image-get-width stack)) (* 2 lr-w))
+             (= (car (gimp-image-get-height stack)) (* 2 lr-h))))
+(report "new-layer: the other layers are scaled to line up"
+        (size-is? (vector-ref stack-layers 3) (* 2 lr-w) (* 2 lr-h)))
+(report "new-layer: result is 2x the layer" (size-is? two (* 2 lr-w) (* 2 lr-h)))
+(report "new-layer: offsets are scaled"
+        (equal? (gimp-drawable-get-offsets two) '(6 10)))
+(report "new-layer: result sits right above the target"
+        (and (= (vector-length stack-layers) 4)
+             (= (vector-ref stack-layers 1) two)
+             (= (vector-ref stack-layers 2) target)))
+(define confidence (vector-ref stack-layers 0))
+(report "confidence map: a hidden layer of the result's size"
+        (and (size-is? confidence (* 2 lr-w) (* 2 lr-h))
+             (= (car (gimp-item-get-visible confidence)) FALSE)
+             (string=? (name-of confidence)
+                       "Reference SR confidence (ref: ref.png)")))
+
+; --- alpha: 50% in a rectangle, opaque elsewhere; enlarged separately
+(define holey (duplicate lr))
+(define holey-layer (first-layer holey))
+(gimp-layer-add-alpha holey-layer)
+(define mask (car (gimp-layer-create-mask holey-layer ADD-MASK-WHITE)))
+(gimp-layer-add-mask holey-layer mask)
+(gimp-image-select-rectangle holey CHANNEL-OP-REPLACE 8 8 16 8)
+(gimp-context-set-foreground '(128 128 128))
+(gimp-drawable-edit-fill mask FILL-FOREGROUND)
+(gimp-selection-none holey)
+(gimp-layer-remove-mask holey-layer MASK-APPLY)
+(save-png holey "lr-alpha.png")
+(define alpha
+  (car (plug-in-refsr #:run-mode RUN-NONINTERACTIVE #:image holey
+                      #:drawables (vector holey-layer)
+                      #:reference-layer ref-layer #:weights-file W
+                      #:output "new-image")))
+(report "alpha: result has an alpha channel"
+        (= (car (gimp-drawable-has-alpha alpha)) TRUE))
+(save-png (image-of alpha) "plugin-alpha.png")
+
+; --- grey stays grey (the reference is read as grey too)
+(define grey (duplicate lr))
+(gimp-image-convert-grayscale grey)
+(define grey-ref (duplicate ref))
+(gimp-image-convert-grayscale grey-ref)
+(save-png grey "lr-grey.png")
+(save-png grey-ref "ref-grey.png")
+(define grey-out
+  (car (plug-in-refsr #:run-mode RUN-NONINTERACTIVE #:image grey
+                      #:drawables (vector (first-layer grey))
+                      #:reference-layer (first-layer grey-ref)
+                      #:weights-file W #:output "new-image")))
+(report "grey: result image is grey"
+        (= (car (gimp-image-get-base-type (image-of grey-out))) GRAY))
+(save-png (image-of grey-out) "plugin-grey.png")
+
+; --- 16-bit and 32-bit float keep their precision
+(define deep (duplicate lr))
+(gimp-image-convert-precision deep PRECISION-U16-NON-LINEAR)
+(define deep-out
+  (car (plug-in-refsr #:run-mode RUN-NONINTERACTIVE #:image deep
+                      #:drawables (vector (first-layer deep))
+                      #:reference-layer ref-layer #:weights-file W
+                      #:output "new-image")))
+(report "16-bit: result image is 16-bit"
+        (= (car (gimp-image-get-precision (image-of deep-out)))
+           PRECISION-U16-NON-LINEAR))
+(save-png (image-of deep-out) "plugin-16.png")
+(define float (duplicate lr))
+(gimp-image-convert-precision float PRECISION-FLOAT-LINEAR)
+(define float-out
+  (car (plug-in-refsr #:run-mode RUN-NONINTERACTIVE #:image float
+                      #:drawables (vector (first-layer float))
+                      #:reference-layer ref-layer #:weights-file W)))
+(report "32-bit float: the image keeps its precision, the result is 4x"
+        (and (= (car (gimp-image-get-precision float)) PRECISION-FLOAT-LINEAR)
+             (size-is? float-out (* 4 lr-w) (* 4 lr-h))))
+
+; --- no reference: the layer is its own reference
+(define self
+  (car (plug-in-refsr #:run-mode RUN-NONINTERACTIVE #:image lr
+                      #:drawables (vector lr-layer) #:weights-file W
+                      #:output "new-image")))
+(report "self-reference: named so"
+        (string=? (name-of self) "Reference SR ×4 (self-reference)"))
+(save-png (image-of self) "plugin-self.png")
+
+; --- bad input: a PDB error, and the image exactly as it was
+(define (refused-unchanged? label image layer reference)
+  (let* ((before (vector-length (layers image)))
+         (w (car (gimp-image-get-width image)))
+         (result (try (lambda ()
+                        (plug-in-refsr #:run-mode RUN-NONINTERACTIVE
+                                       #:image image #:drawables (vector layer)
+                                       #:reference-layer reference
+                                       #:weights-file W)))))
+    (if (failed? result) (gimp-message (string-append "ERROR " label ": "
+                                                      (cadr result))))
+    (and (failed? result)
+         (= (vector-length (layers image)) before)
+         (= (car (gimp-image-get-width image)) w)
+         (= (car (gimp-image-is-dirty image)) FALSE))))
+(define tiny (car (gimp-image-new 2 2 RGB)))
+(define tiny-layer (car (gimp-layer-new tiny "tiny" 2 2 RGB-IMAGE 100
+                                        LAYER-MODE-NORMAL)))
+(gimp-image-insert-layer tiny tiny-layer 0 0)
+(define clean (duplicate lr))
+(gimp-image-clean-all clean)
+(report "bad input: a 2x2 reference is refused, image unchanged"
+        (refused-unchanged? "2x2 reference" clean (first-layer clean)
+                            tiny-layer))
+(define indexed (duplicate lr))
+(gimp-image-convert-indexed indexed CONVERT-DITHER-NONE
+                            CONVERT-PALETTE-GENERATE 16 FALSE FALSE "")
+(gimp-image-clean-all indexed)
+(report "bad input: an indexed image is refused, image unchanged"
+        (refused-unchanged? "indexed" indexed (first-layer indexed) ref-layer))

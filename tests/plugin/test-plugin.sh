@@ -1,0 +1,122 @@
+#!/bin/sh
+# test-plugin.sh GIMP-CONSOLE PLUG-IN REFSR PO-BUILD-DIR — the plug-in in a
+# real, headless GIMP 3: installed into a throw-away profile, called from
+# Script-Fu with named arguments on the fixture image pair, its output
+# compared with the refsr command's for the same inputs and weights; then,
+# in German, the menu label and an error message.  TAP output.
+# Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later
+set -u
+GIMP=$1
+PLUGIN=$2
+REFSR=$3
+PO=$4
+HERE=$(cd "$(dirname "$0")" && pwd)
+FIX=${REFSR_FIXTURES:?}
+W=$FIX/weights-1+1+1+1-seed1.safetensors
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+COMPARE="python3 $HERE/pngcompare.py"
+n=0
+fails=0
+echo "TAP version 13"
+
+result() {   # result OK DESCRIPTION [DETAIL-FILE]
+  n=$((n + 1))
+  if [ "$1" = ok ]; then echo "ok $n - $2"
+  else echo "not ok $n - $2"; fails=$((fails + 1)); fi
+  [ $# -gt 2 ] && sed 's/^/# /' "$3"
+  return 0
+}
+
+check() {   # check DESCRIPTION COMMAND...: passes when COMMAND succeeds
+  d=$1; shift
+  if "$@" >"$T/out" 2>&1; then result ok "$d" "$T/out"
+  else result fail "$d" "$T/out"; fi
+}
+
+# A profile of its own per language: GIMP keeps the translated menu labels
+# in pluginrc and would otherwise re-query every plug-in on each switch.
+make_profile() {   # make_profile DIR
+  dir=$1/.config/GIMP/3.0/plug-ins/refsr
+  mkdir -p "$dir"
+  cp "$PLUGIN" "$dir/refsr"
+  for mo in "$PO"/*/LC_MESSAGES/gimp30-refsr.mo; do
+    [ -f "$mo" ] || continue
+    lang=$(basename "$(dirname "$(dirname "$mo")")")
+    mkdir -p "$dir/locale/$lang/LC_MESSAGES"
+    cp "$mo" "$dir/locale/$lang/LC_MESSAGES/"
+  done
+}
+
+run_gimp() {   # run_gimp HOME LANG INTERPRETER EXPRESSION
+  HOME=$1 LANG=$2 LC_ALL= LANGUAGE= timeout 120 "$GIMP" -i -f -d --quit \
+    --batch-interpreter="$3" -b "$4" </dev/null
+}
+
+python3 "$HERE/../pngtool.py" from-fixture "$FIX/case-a.safetensors" lr_u8 "$T/lr.png"
+python3 "$HERE/../pngtool.py" from-fixture "$FIX/case-a.safetensors" ref_u8 "$T/ref.png"
+make_profile "$T/home-c"
+make_profile "$T/home-de"
+
+# 1. Script-Fu: every case, reported as PASS/FAIL messages
+run_gimp "$T/home-c" C.UTF-8 plug-in-script-fu-eval \
+  "(define T \"$T\") (define W \"$W\") (load \"$HERE/plugin-test.scm\")" \
+  >"$T/scriptfu.log" 2>&1
+status=$?
+grep -o 'ERROR .*' "$T/scriptfu.log" | sed 's/^/# /'
+grep -o '\(PASS\|FAIL\) .*' "$T/scriptfu.log" >"$T/verdicts"
+while read -r verdict what; do
+  if [ "$verdict" = PASS ]; then result ok "$what"; else result fail "$what"; fi
+done <"$T/verdicts"
+if [ $status -ne 0 ] || ! grep -q 'self-reference' "$T/verdicts"; then
+  result fail "the Script-Fu batch ran to its end (exit $status)" "$T/scriptfu.log"
+fi
+
+# 2. the refsr command on the same inputs
+check "refsr command: RGB" "$REFSR" --weights "$W" -r "$T/ref.png" -o "$T/cli-rgb.png" "$T/lr.png"
+check "refsr command: grey" "$REFSR" --weights "$W" -r "$T/ref-grey.png" -o "$T/cli-grey.png" "$T/lr-grey.png"
+check "refsr command: self-reference" "$REFSR" --weights "$W" -r "$T/lr.png" -o "$T/cli-self.png" "$T/lr.png"
+
+# 3. in German, with no memory to spare: the menu label, the refusal, and
+#    the command's grey output converted the way GIMP converts to grey
+cat >"$T/de.py" <<EOF
+from gi.repository import Gimp, Gio
+pdb = Gimp.get_pdb()
+proc = pdb.lookup_procedure("plug-in-refsr")
+print("LABEL", proc.get_menu_label())
+image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path("$T/cli-grey.png"))
+image.convert_grayscale()
+Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path("$T/cli-grey-y.png"), None)
+config = proc.create_config()
+config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
+config.set_property("image", image)
+config.set_core_object_array("drawables", image.get_layers())
+config.set_property("weights-file", Gio.File.new_for_path("$W"))
+values = proc.run(config)
+print("STATUS", values.index(0))
+print("MESSAGE", values.index(1) if values.length() > 1 else "")
+EOF
+REFSR_MEMORY_BUDGET_MIB=0 run_gimp "$T/home-de" de_DE.UTF-8 python-fu-eval \
+  "exec(open('$T/de.py').read())" >"$T/de.log" 2>&1
+check "German: the menu label is translated" \
+  grep -q '^LABEL Referenz-_Superauflösung' "$T/de.log"
+check "German: an out-of-memory refusal is a translated PDB error" \
+  grep -q '^MESSAGE .*Speicher' "$T/de.log"
+[ -f "$T/cli-grey-y.png" ] || cp "$T/de.log" "$T/out"
+
+# 4. pixels: the plug-in's layers against the command's images
+check "RGB equals the refsr command within 1/255" \
+  $COMPARE colour "$T/plugin-rgb.png" "$T/cli-rgb.png" 1
+check "16-bit equals the refsr command within 1/255" \
+  $COMPARE colour "$T/plugin-16.png" "$T/cli-rgb.png" 1
+check "self-reference equals the refsr command within 1/255" \
+  $COMPARE colour "$T/plugin-self.png" "$T/cli-self.png" 1
+check "grey equals the refsr command's output made grey, within 1/255" \
+  $COMPARE colour "$T/plugin-grey.png" "$T/cli-grey-y.png" 1
+check "alpha: colour equals the refsr command within 1/255" \
+  $COMPARE colour "$T/plugin-alpha.png" "$T/cli-rgb.png" 1
+check "alpha: enlarged 4x from the layer's own" \
+  $COMPARE alpha "$T/lr-alpha.png" "$T/plugin-alpha.png" 4
+
+echo "1..$n"
+[ $fails -eq 0 ]
