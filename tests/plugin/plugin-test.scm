@@ -17,6 +17,9 @@
 (define (name-of item) (car (gimp-item-get-name item)))
 (define (report name ok)
   (gimp-message (string-append (if ok "PASS " "FAIL ") name)))
+(define (report-name name item expected)
+  (report (string-append name ": " (name-of item))
+          (string=? (name-of item) expected)))
 (define (size-is? d w h) (and (= (width d) w) (= (height d) h)))
 (define (duplicate image) (car (gimp-image-duplicate image)))
 
@@ -49,8 +52,8 @@
 (report "rgb: the source image is left alone"
         (and (= (vector-length (layers lr)) 1)
              (= (car (gimp-image-get-width lr)) lr-w)))
-(report "rgb: result named after method and reference"
-        (string=? (name-of rgb) "Reference SR ×4 (ref: ref.png)"))
+(report-name "rgb: named after method and reference" rgb
+             (string-append "Reference SR ×4 (ref: " (name-of ref-layer) ")"))
 (save-png (image-of rgb) "plugin-rgb.png")
 
 ; --- a new layer in the enlarged image, 2x, with the confidence map, on a
@@ -80,9 +83,10 @@
 (define confidence (vector-ref stack-layers 0))
 (report "confidence map: a hidden layer of the result's size"
         (and (size-is? confidence (* 2 lr-w) (* 2 lr-h))
-             (= (car (gimp-item-get-visible confidence)) FALSE)
-             (string=? (name-of confidence)
-                       "Reference SR confidence (ref: ref.png)")))
+             (= (car (gimp-item-get-visible confidence)) FALSE)))
+(report-name "confidence map: named so" confidence
+             (string-append "Reference SR confidence (ref: "
+                            (name-of ref-layer) ")"))
 
 ; --- alpha: 50% in a rectangle, opaque elsewhere; enlarged separately
 (define holey (duplicate lr))
@@ -148,8 +152,8 @@
   (car (plug-in-refsr #:run-mode RUN-NONINTERACTIVE #:image lr
                       #:drawables (vector lr-layer) #:weights-file W
                       #:output "new-image")))
-(report "self-reference: named so"
-        (string=? (name-of self) "Reference SR ×4 (self-reference)"))
+(report-name "self-reference: named so" self
+             "Reference SR ×4 (self-reference)")
 (save-png (image-of self) "plugin-self.png")
 
 ; --- bad input: a PDB error, and the image exactly as it was
