@@ -9,7 +9,7 @@
 
 #include "gemm.h"
 
-#if REFSR_HAVE_CBLAS
+#ifdef REFSR_HAVE_CBLAS
 #include <cblas.h>
 #endif
 
