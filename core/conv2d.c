@@ -295,7 +295,7 @@ refsr_conv2d (const RefsrConv *conv, const RefsrTensor *const *inputs,
       /* The flag may have been lowered again since: still report it. */
       if (refsr_exec_check (exec, error))
         g_set_error_literal (error, REFSR_ERROR, REFSR_ERROR_CANCELLED,
-                             "The run was cancelled");
+                             "Cancelled");
       return FALSE;
     }
   return TRUE;
