@@ -27,15 +27,18 @@ check_against_ref (GemmFunc gemm, int m, int n, int k, int pad,
 {
   GRand *rand = g_rand_new_with_seed (m * 10007 + n * 101 + k);
   int lda = k + pad, ldb = n + pad, ldc = n + pad;
-  float *a = g_new (float, (gsize) MAX (m, 1) * lda);
-  float *b = g_new (float, (gsize) MAX (k, 1) * ldb);
-  float *c = g_new (float, (gsize) MAX (m, 1) * ldc);
-  float *expected = g_new (float, (gsize) MAX (m, 1) * ldc);
+  /* One spare element so that empty operands are still real buffers. */
+  gsize size_a = (gsize) m * lda + 1, size_b = (gsize) k * ldb + 1;
+  gsize size_c = (gsize) m * ldc + 1;
+  float *a = g_new (float, size_a);
+  float *b = g_new (float, size_b);
+  float *c = g_new (float, size_c);
+  float *expected = g_new (float, size_c);
 
-  fill_random (rand, a, (gsize) MAX (m, 1) * lda);
-  fill_random (rand, b, (gsize) MAX (k, 1) * ldb);
-  fill_random (rand, c, (gsize) MAX (m, 1) * ldc);
-  memcpy (expected, c, sizeof (float) * MAX (m, 1) * ldc);
+  fill_random (rand, a, size_a);
+  fill_random (rand, b, size_b);
+  fill_random (rand, c, size_c);
+  memcpy (expected, c, sizeof (float) * size_c);
 
   refsr_sgemm_ref (m, n, k, a, lda, b, ldb, expected, ldc, accumulate);
   gemm (m, n, k, a, lda, b, ldb, c, ldc, accumulate);
