@@ -205,6 +205,7 @@ refsr_pil_resize (const guint8 *in, int in_w, int in_h, int in_stride,
   gboolean ok = FALSE;
 
   if (in_w < 1 || in_h < 1 || out_w < 1 || out_h < 1 || channels < 1
+      || (gint64) MAX (in_w, out_w) * channels > G_MAXINT
       || in_stride < in_w * channels)
     {
       g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,

@@ -284,6 +284,33 @@ test_mainnet_cancel (void)
   fixture_close (f);
 }
 
+/* The thread count changes only who computes what, not the numbers. */
+static void
+test_mainnet_threads (void)
+{
+  Fixture *f = fixture_open ("case-b.safetensors");
+  RefsrModel *model = case_model (f);
+  RefsrExec one = { 1, NULL }, three = { 3, NULL };
+  LayerLog log = { 0.0, 0, TRUE, 0, NULL };
+  MainInputs in;
+  RefsrTensor first;
+  GError *error = NULL;
+
+  main_inputs_load (f, &in);
+  g_assert_true (run_main (model, &in, &log, &one, &error));
+  first = in.sr;
+  g_assert_true (refsr_tensor_alloc (&in.sr, 3, first.h, first.w, NULL));
+  g_assert_true (run_main (model, &in, &log, &three, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (memcmp (first.data, in.sr.data,
+                           refsr_tensor_numel (&first) * sizeof (float)),
+                   ==, 0);
+  refsr_tensor_clear (&first);
+  main_inputs_clear (&in);
+  refsr_model_free (model);
+  fixture_close (f);
+}
+
 static void
 test_mainnet_bad_shapes (void)
 {
@@ -325,6 +352,7 @@ main (int argc, char **argv)
   g_test_add_func ("/network/lte/level-subsets", test_lte_level_subsets);
   g_test_add_func ("/network/mainnet/macs", test_mainnet_macs);
   g_test_add_func ("/network/mainnet/cancel", test_mainnet_cancel);
+  g_test_add_func ("/network/mainnet/threads", test_mainnet_threads);
   g_test_add_func ("/network/mainnet/bad-shapes", test_mainnet_bad_shapes);
   return g_test_run ();
 }
