@@ -25,6 +25,27 @@ concat_channel (const RefsrTensor *const *inputs, int n_inputs, int ci)
   return NULL;
 }
 
+/* The shapes come from the network's own code, never from a file: a
+ * mismatch is a bug in the caller. */
+static gboolean
+shapes_fit (const RefsrConv *conv, const RefsrTensor *const *inputs,
+            int n_inputs, int stride, const RefsrTensor *out)
+{
+  int cin = 0;
+
+  if (n_inputs < 1 || stride < 1 || conv->k < 1)
+    return FALSE;
+  for (int t = 0; t < n_inputs; t++)
+    {
+      if (inputs[t]->h != inputs[0]->h || inputs[t]->w != inputs[0]->w)
+        return FALSE;
+      cin += inputs[t]->c;
+    }
+  return cin == conv->cin && out->c == conv->cout
+         && out->h == refsr_conv_out_size (inputs[0]->h, conv->k, stride)
+         && out->w == refsr_conv_out_size (inputs[0]->w, conv->k, stride);
+}
+
 void
 refsr_conv2d_ref (const RefsrConv *conv, const RefsrTensor *const *inputs,
                   int n_inputs, int stride, RefsrAct act, RefsrTensor *out)
@@ -32,6 +53,7 @@ refsr_conv2d_ref (const RefsrConv *conv, const RefsrTensor *const *inputs,
   const int h = inputs[0]->h, w = inputs[0]->w;
   const int k = conv->k, pad = k / 2;
 
+  g_return_if_fail (shapes_fit (conv, inputs, n_inputs, stride, out));
   for (int co = 0; co < out->c; co++)
     for (int oy = 0; oy < out->h; oy++)
       for (int ox = 0; ox < out->w; ox++)
@@ -233,13 +255,21 @@ conv_band (const ConvJob *job, int band, float *col)
   bias_act_band (job, p0, n);
 }
 
+static inline int
+exec_threads (const RefsrExec *exec)
+{
+  return exec != NULL ? MAX (exec->n_threads, 1) : 1;
+}
+
+/* Bands cost the same, but other processes may hold a core: dynamic
+ * scheduling lets the free thread take more. */
 static int
 run_bands (const ConvJob *job, int n_bands, const RefsrExec *exec)
 {
-  int n_threads = exec != NULL ? MAX (exec->n_threads, 1) : 1;
   int skipped = 0;
 
-#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1) \
+#pragma omp parallel for num_threads(exec_threads (exec)) \
+  schedule(dynamic, 1) \
   reduction(+:skipped)
   for (int band = 0; band < n_bands; band++)
     {
@@ -268,8 +298,10 @@ refsr_conv2d (const RefsrConv *conv, const RefsrTensor *const *inputs,
               const RefsrExec *exec, GError **error)
 {
   ConvJob job = { conv, inputs, n_inputs, stride, act, out, 0, NULL, 0 };
-  int n_threads = exec != NULL ? MAX (exec->n_threads, 1) : 1;
+  int n_threads = exec_threads (exec);
 
+  g_return_val_if_fail (shapes_fit (conv, inputs, n_inputs, stride, out),
+                        FALSE);
   if (!refsr_exec_check (exec, error))
     return FALSE;
   if (out->h <= 0 || out->w <= 0)

@@ -9,7 +9,8 @@
  * on its own inputs only, so splitting rows over threads cannot change
  * a result. */
 
-static int
+/* Unused when built without OpenMP. */
+G_GNUC_UNUSED static inline int
 exec_threads (const RefsrExec *exec)
 {
   return exec != NULL ? MAX (exec->n_threads, 1) : 1;

@@ -107,6 +107,49 @@ test_ref_by_hand (void)
   g_assert_cmpfloat (c[3], ==, 50);
 }
 
+/* The products run on the calling thread, so OpenMP threads may run
+ * them side by side: each result must equal the one computed alone. */
+static void
+check_concurrent (GemmFunc gemm)
+{
+  enum { N_JOBS = 6, M = 64, N = 333, K = 300 };
+  GRand *rand = g_rand_new_with_seed (42);
+  float *a = g_new (float, M * K), *b = g_new (float, K * N);
+  float *alone = g_new (float, (gsize) N_JOBS * M * N);
+  float *together = g_new (float, (gsize) N_JOBS * M * N);
+
+  fill_random (rand, a, M * K);
+  fill_random (rand, b, K * N);
+  /* Job j uses the operands shifted by j, so the jobs differ. */
+  for (int j = 0; j < N_JOBS; j++)
+    gemm (M, N - j, K - j, a + j, K, b + j, N, alone + (gsize) j * M * N, N,
+          FALSE);
+
+#pragma omp parallel for num_threads(2) schedule(dynamic, 1)
+  for (int j = 0; j < N_JOBS; j++)
+    gemm (M, N - j, K - j, a + j, K, b + j, N, together + (gsize) j * M * N,
+          N, FALSE);
+
+  for (int j = 0; j < N_JOBS; j++)
+    for (int i = 0; i < M; i++)
+      g_assert_cmpmem (alone + ((gsize) j * M + i) * N,
+                       (N - j) * sizeof (float),
+                       together + ((gsize) j * M + i) * N,
+                       (N - j) * sizeof (float));
+  g_free (a);
+  g_free (b);
+  g_free (alone);
+  g_free (together);
+  g_rand_free (rand);
+}
+
+static void
+test_concurrent (void)
+{
+  check_concurrent (refsr_sgemm_portable);
+  check_concurrent (refsr_sgemm);
+}
+
 static void
 test_backend_name (void)
 {
@@ -123,6 +166,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gemm/ref-by-hand", test_ref_by_hand);
   g_test_add_func ("/gemm/portable", test_portable);
   g_test_add_func ("/gemm/dispatch", test_dispatch);
+  g_test_add_func ("/gemm/concurrent", test_concurrent);
   g_test_add_func ("/gemm/backend-name", test_backend_name);
   return g_test_run ();
 }
