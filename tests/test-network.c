@@ -247,6 +247,7 @@ test_mainnet_macs (void)
   RefsrConfig reduced = { 64, { 1, 1, 1, 1 } };
 
   /* spec §8.1 */
+  g_assert_cmpfloat (refsr_lte_macs (96, 128), ==, 112329.0 * 96 * 128);
   g_assert_cmpfloat (refsr_mainnet_macs (&full, 1, 1), ==, 20536512.0);
   g_assert_cmpfloat (refsr_mainnet_macs (&reduced, 1, 1), ==, 11099328.0);
   g_assert_cmpfloat (refsr_mainnet_macs (&full, 24, 32), ==,
