@@ -382,10 +382,10 @@ check_tiling (GArray *ranges, gsize data_size, const char *what,
           g_set_error (error, REFSR_ERROR, REFSR_ERROR_WEIGHTS,
                        "%s: tensor data %s at byte %" G_GINT64_FORMAT
                        " of the data block", what,
-                       r[0] < pos ? "overlaps" : "leaves a gap", pos);
+                       r->begin < pos ? "overlaps" : "leaves a gap", pos);
           return FALSE;
         }
-      pos = r[1];
+      pos = r->end;
     }
   if ((guint64) pos != data_size)
     {
