@@ -24,7 +24,8 @@ step "release build"
 build_and_test build-test -Dbuildtype=release || failed_steps="$failed_steps release"
 
 step "AddressSanitizer + UndefinedBehaviorSanitizer build"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0 \
+LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   build_and_test build-asan -Dbuildtype=debugoptimized \
     -Db_sanitize=address,undefined -Db_lundef=false -Dplugin=disabled \
