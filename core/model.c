@@ -312,8 +312,11 @@ infer_config (const RefsrStateDict *sd, RefsrConfig *config, GError **error)
 
   memset (config, 0, sizeof *config);
   if (t == NULL)
-    return g_set_error (error, REFSR_ERROR, REFSR_ERROR_WEIGHTS,
-                        "missing tensor %s", head), FALSE;
+    {
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_WEIGHTS,
+                   "missing tensor %s", head);
+      return FALSE;
+    }
   if (t->ndim != 4 || t->shape[0] < 2 || t->shape[0] > MODEL_MAX_FEATS
       || t->shape[1] != 3 || t->shape[2] != 3 || t->shape[3] != 3)
     return shape_error (t, 4, reference, error);
