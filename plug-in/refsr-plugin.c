@@ -104,11 +104,11 @@ static void
 add_arguments (GimpProcedure *procedure)
 {
   gimp_procedure_add_layer_argument (procedure, "reference-layer",
-      _("_Reference layer"),
+      _("R_eference layer"),
       _("A sharp photo of the same scene or material; none: the layer is "
         "its own reference"),
       TRUE, G_PARAM_READWRITE);
-  gimp_procedure_add_choice_argument (procedure, "scale", _("_Scale"),
+  gimp_procedure_add_choice_argument (procedure, "scale", _("Sc_ale"),
       _("Enlargement factor; 2x and 3x reduce the 4x result with GIMP's "
         "high-quality interpolation"),
       gimp_choice_new_with_values ("2x", 2, _("2×"), NULL,
@@ -120,7 +120,7 @@ add_arguments (GimpProcedure *procedure)
       _("TTSR weights (.safetensors or the official .pt checkpoint); "
         "empty: the model installed with the plug-in"),
       GIMP_FILE_CHOOSER_ACTION_OPEN, TRUE, NULL, G_PARAM_READWRITE);
-  gimp_procedure_add_choice_argument (procedure, "output", _("_Output"),
+  gimp_procedure_add_choice_argument (procedure, "output", _("O_utput"),
       _("Where the enlarged layer goes"),
       gimp_choice_new_with_values (
           "new-layer", OUTPUT_NEW_LAYER,
@@ -128,7 +128,7 @@ add_arguments (GimpProcedure *procedure)
           "new-image", OUTPUT_NEW_IMAGE, _("New image"), NULL, NULL),
       "new-layer", G_PARAM_READWRITE);
   gimp_procedure_add_boolean_argument (procedure, "confidence-map",
-      _("Add _confidence map"),
+      _("Add confidence _map"),
       _("Also add, as a hidden grey layer, how well the reference matched "
         "each place (the soft-attention map): white where its texture was "
         "used"),

@@ -121,7 +121,7 @@ static GtkWidget *
 reference_chooser (DialogState *state)
 {
   GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *label = gtk_label_new_with_mnemonic (_("_Reference layer"));
+  GtkWidget *label = gtk_label_new_with_mnemonic (_("R_eference layer"));
   GtkWidget *combo = gimp_layer_combo_box_new (offer_as_reference, state,
                                                NULL);
 
