@@ -123,7 +123,20 @@ refsr_search_ref (const RefsrTensor *query, const RefsrTensor *key,
  * are bit-identical for any number of threads.
  * ------------------------------------------------------------------- */
 
-#define TILE_SIDE   30   /* LR tile interior, 32×32 with the halo */
+/* The arg-max update is the only hot loop outside the GEMM; let it use the
+ * widest vectors the CPU has (same arithmetic, no FMA, so every variant
+ * gives the same bits). */
+#if defined(__x86_64__) && defined(__ELF__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define WIDEST_VECTORS \
+  __attribute__ ((target_clones ("avx512f", "avx2", "default")))
+#endif
+#endif
+#ifndef WIDEST_VECTORS
+#define WIDEST_VECTORS
+#endif
+
+#define TILE_SIDE   62   /* LR tile interior, 64×64 with the halo */
 #define STRIP_WIDTH 126  /* reference strip interior, 128 with the halo */
 
 typedef struct
@@ -137,6 +150,13 @@ typedef struct
   int strips;
   int n_workers;
 } SearchPlan;
+
+/* Work units: every LR tile against every reference strip. */
+static int
+plan_units (const SearchPlan *plan)
+{
+  return plan->tiles_y * plan->tiles_x * plan->strips;
+}
 
 /* Splits n into the fewest parts of at most target, all of equal size
  * except a shorter last one; returns the part size. */
@@ -160,7 +180,7 @@ search_plan_init (SearchPlan *plan, int c, int h, int w, int key_h,
   plan->tile_w = split_evenly (w, TILE_SIDE, &plan->tiles_x);
   plan->strip_w = split_evenly (key_w, STRIP_WIDTH, &plan->strips);
 #ifdef _OPENMP
-  plan->n_workers = CLAMP (n_threads, 1, plan->tiles_y * plan->tiles_x);
+  plan->n_workers = CLAMP (n_threads, 1, plan_units (plan));
 #else
   plan->n_workers = 1;
 #endif
@@ -351,7 +371,7 @@ update_positions (const float *const *g, int n, float inv_k, gint32 q,
  * positions of the tile.  rows[a] holds the pixel products of reference
  * row qy - 1 + a (pixel j of the strip's halo-padded row times every
  * packed tile pixel). */
-static void
+WIDEST_VECTORS static void
 update_reference_row (const SearchPlan *plan, const SearchData *d,
                       const Tile *tile, int qy, int x0, int sw,
                       float *const rows[3], WorkerScratch *ws)
@@ -380,10 +400,11 @@ update_reference_row (const SearchPlan *plan, const SearchData *d,
 }
 
 /* The tile against one strip of reference columns [x0, x0 + sw), streaming
- * the reference rows: one GEMM per row, three rows of products kept. */
-static void
+ * the reference rows: one GEMM per row, three rows of products kept.
+ * Returns FALSE if the run was cancelled (polled once per row). */
+static gboolean
 search_strip (const SearchPlan *plan, const SearchData *d, const Tile *tile,
-              int x0, int sw, WorkerScratch *ws)
+              int x0, int sw, WorkerScratch *ws, const RefsrExec *exec)
 {
   gsize m = plan_tile_pixels (plan);
   gsize padded_key_w = plan->key_w + 2;
@@ -392,6 +413,8 @@ search_strip (const SearchPlan *plan, const SearchData *d, const Tile *tile,
     {
       float *g = ws->g[(s + 1) % 3];
 
+      if (refsr_exec_cancelled (exec))
+        return FALSE;
       if (s < 0 || s == plan->key_h)
         memset (g, 0, (gsize) (sw + 2) * m * sizeof (float));
       else
@@ -406,14 +429,40 @@ search_strip (const SearchPlan *plan, const SearchData *d, const Tile *tile,
           update_reference_row (plan, d, tile, s - 1, x0, sw, rows, ws);
         }
     }
+  return TRUE;
 }
 
-/* Searches every key for the LR positions of tile number t.  Returns FALSE
- * if the run was cancelled (polled once per strip). */
+/* Folds a work unit's arg-max into the running one of the whole map (kept
+ * in d->S and d->idx until the end).  The order used — larger value first,
+ * then smaller q — is total, so the outcome does not depend on the order
+ * in which the units finish. */
+static void
+merge_unit_result (const SearchPlan *plan, const SearchData *d,
+                   const Tile *tile, const WorkerScratch *ws)
+{
+  for (int ty = 0; ty < tile->h; ty++)
+    for (int tx = 0; tx < tile->w; tx++)
+      {
+        gsize p = (gsize) (tile->y0 + ty) * plan->w + tile->x0 + tx;
+        int i = ty * plan->tile_w + tx;
+        float r = ws->best[i];
+
+        if (r > d->S[p] || (r == d->S[p] && ws->best_q[i] < d->idx[p]))
+          {
+            d->S[p] = r;
+            d->idx[p] = ws->best_q[i];
+          }
+      }
+}
+
+/* Work unit u: one LR tile against one reference strip.  Returns FALSE if
+ * the run was cancelled. */
 static gboolean
-search_tile (const SearchPlan *plan, const SearchData *d, int t,
+search_unit (const SearchPlan *plan, const SearchData *d, int u,
              WorkerScratch *ws, const RefsrExec *exec)
 {
+  int t = u / plan->strips;
+  int x0 = (u % plan->strips) * plan->strip_w;
   Tile tile;
 
   tile.y0 = (t / plan->tiles_x) * plan->tile_h;
@@ -427,24 +476,12 @@ search_tile (const SearchPlan *plan, const SearchData *d, int t,
       ws->best[i] = -INFINITY;
       ws->best_q[i] = 0;
     }
+  if (!search_strip (plan, d, &tile, x0, MIN (plan->strip_w, plan->key_w - x0),
+                     ws, exec))
+    return FALSE;
 
-  for (int x0 = 0; x0 < plan->key_w; x0 += plan->strip_w)
-    {
-      if (refsr_exec_cancelled (exec))
-        return FALSE;
-      search_strip (plan, d, &tile, x0, MIN (plan->strip_w, plan->key_w - x0),
-                    ws);
-    }
-
-  for (int ty = 0; ty < tile.h; ty++)
-    for (int tx = 0; tx < tile.w; tx++)
-      {
-        gsize p = (gsize) (tile.y0 + ty) * plan->w + tile.x0 + tx;
-        int i = ty * plan->tile_w + tx;
-
-        d->idx[p] = ws->best_q[i];
-        d->S[p] = ws->best[i] * d->query_inv[p];
-      }
+#pragma omp critical (refsr_search_merge)
+  merge_unit_result (plan, d, &tile, ws);
   return TRUE;
 }
 
@@ -458,13 +495,19 @@ worker_index (void)
 #endif
 }
 
-/* Runs all tiles on the plan's workers; FALSE if cancelled. */
+/* Runs all work units on the plan's workers; FALSE if cancelled.  Leaves
+ * the uncalibrated maximum (not yet divided by the query norm) in d->S. */
 static gboolean
-search_tiles (const SearchPlan *plan, const SearchData *d, float *worker_mem,
+search_units (const SearchPlan *plan, const SearchData *d, float *worker_mem,
               const RefsrExec *exec)
 {
-  int n_tiles = plan->tiles_y * plan->tiles_x;
   int cancelled = 0;
+
+  for (gsize p = 0; p < (gsize) plan->h * plan->w; p++)
+    {
+      d->S[p] = -INFINITY;
+      d->idx[p] = 0;
+    }
 
 #pragma omp parallel num_threads (plan->n_workers)
   {
@@ -474,8 +517,8 @@ search_tiles (const SearchPlan *plan, const SearchData *d, float *worker_mem,
                          worker_mem + worker_index ()
                                       * plan_worker_floats (plan));
 #pragma omp for schedule (dynamic, 1)
-    for (int t = 0; t < n_tiles; t++)
-      if (!search_tile (plan, d, t, &ws, exec))
+    for (int u = 0; u < plan_units (plan); u++)
+      if (!search_unit (plan, d, u, &ws, exec))
         {
 #pragma omp atomic write
           cancelled = 1;
@@ -546,7 +589,9 @@ refsr_search (const RefsrTensor *query, const RefsrTensor *key,
   d.idx = idx;
   d.S = S;
 
-  finished = search_tiles (&plan, &d, worker_mem, exec);
+  finished = search_units (&plan, &d, worker_mem, exec);
+  for (gsize p = 0; finished && p < (gsize) query->h * query->w; p++)
+    S[p] = S[p] * query_inv[p];
   g_free (worker_mem);
   g_free (shared);
   if (!finished)

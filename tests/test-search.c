@@ -140,8 +140,9 @@ static const SearchSize random_sizes[] = {
   { 5, 7, 5, 3, 11 },
   { 5, 1, 1, 1, 1 },
   { 3, 1, 9, 4, 1 },
-  /* several LR tiles and reference strips */
+  /* several reference strips; several LR tiles */
   { 4, 33, 37, 9, 131 },
+  { 3, 70, 65, 5, 9 },
 };
 
 static void
