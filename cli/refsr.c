@@ -109,6 +109,36 @@ write_dump (const char *path, const RefsrResult *r, GError **error)
   return refsr_safetensors_write (path, e, G_N_ELEMENTS (e), NULL, error);
 }
 
+/* GEGL's loaders warn on stderr about files they reject; refsr reports
+ * every failure itself in one line, so library chatter is shown only with
+ * REFSR_VERBOSE set. */
+static GLogWriterOutput
+quiet_log_writer (GLogLevelFlags level, const GLogField *fields,
+                  gsize n_fields, gpointer data)
+{
+  if ((level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL)) == 0
+      && g_getenv ("REFSR_VERBOSE") == NULL)
+    return G_LOG_WRITER_HANDLED;
+  return g_log_writer_default (level, fields, n_fields, data);
+}
+
+/* Fails before the long computation when the output cannot be written. */
+static gboolean
+check_writable (const char *path, GError **error)
+{
+  char *dir = g_path_get_dirname (path);
+  gboolean ok = g_file_test (dir, G_FILE_TEST_IS_DIR)
+                && access (dir, W_OK) == 0;
+
+  if (!ok)
+    g_set_error (error, REFSR_ERROR, REFSR_ERROR_IO,
+                 "Could not write '%s': %s", path,
+                 g_file_test (dir, G_FILE_TEST_IS_DIR)
+                     ? "the folder is not writable" : "no such folder");
+  g_free (dir);
+  return ok;
+}
+
 static char *
 default_output (const char *input)
 {
@@ -144,7 +174,9 @@ super_resolve (const CliArgs *args, GError **error)
       options.progress = print_progress;
       options.progress_data = &last_percent;
     }
-  if ((model = load_model (args->weights, error)) != NULL
+  if (check_writable (output, error)
+      && (args->dump == NULL || check_writable (args->dump, error))
+      && (model = load_model (args->weights, error)) != NULL
       && cli_image_load (args->inputs[0], &lr, error)
       && cli_image_load (args->reference, &ref, error))
     {
@@ -247,6 +279,7 @@ main (int argc, char **argv)
   GError *error = NULL;
   gboolean ok;
 
+  g_log_set_writer_func (quiet_log_writer, NULL, NULL);
   signal (SIGINT, on_interrupt);
   signal (SIGTERM, on_interrupt);
   if (argc >= 2 && strcmp (argv[1], "convert") == 0)

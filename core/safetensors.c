@@ -353,11 +353,17 @@ check_item (RefsrSafetensorsItem *item, const gint64 offsets[2],
   return TRUE;
 }
 
+typedef struct
+{
+  gint64 begin, end;
+} ByteRange;
+
 static int
 compare_ranges (gconstpointer a, gconstpointer b)
 {
-  const gint64 *x = a, *y = b;
-  return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : (x[1] > y[1]) - (x[1] < y[1]);
+  const ByteRange *x = a, *y = b;
+  return x->begin < y->begin ? -1 : x->begin > y->begin ? 1
+         : (x->end > y->end) - (x->end < y->end);
 }
 
 /* The tensors must tile [0, data_size) without overlap or gap. */
@@ -370,16 +376,16 @@ check_tiling (GArray *ranges, gsize data_size, const char *what,
   g_array_sort (ranges, compare_ranges);
   for (guint i = 0; i < ranges->len; i++)
     {
-      const gint64 *r = &g_array_index (ranges, gint64, 2 * i);
-      if (r[0] != pos)
+      const ByteRange *r = &g_array_index (ranges, ByteRange, i);
+      if (r->begin != pos)
         {
           g_set_error (error, REFSR_ERROR, REFSR_ERROR_WEIGHTS,
                        "%s: tensor data %s at byte %" G_GINT64_FORMAT
                        " of the data block", what,
-                       r[0] < pos ? "overlaps" : "leaves a gap", pos);
+                       r->begin < pos ? "overlaps" : "leaves a gap", pos);
           return FALSE;
         }
-      pos = r[1];
+      pos = r->end;
     }
   if ((guint64) pos != data_size)
     {
@@ -395,7 +401,7 @@ static gboolean
 parse_header (JsonCursor *c, RefsrSafetensorsIndex *index,
               const guint8 *data_block, gsize data_size, GError **error)
 {
-  GArray *ranges = g_array_new (FALSE, FALSE, sizeof (gint64));
+  GArray *ranges = g_array_new (FALSE, FALSE, sizeof (ByteRange));
   gboolean ok = json_expect (c, '{');
 
   if (ok && json_peek (c, '}'))
@@ -428,7 +434,7 @@ parse_header (JsonCursor *c, RefsrSafetensorsIndex *index,
               ok = index_fail (error, c->what, item->name, "appears twice");
             g_hash_table_insert (index->by_name, item->name, item);
             item->bytes = data_block + offsets[0];
-            g_array_append_vals (ranges, offsets, 2);
+            g_array_append_val (ranges, ((ByteRange) { offsets[0], offsets[1] }));
           }
         if (!ok || !json_peek (c, ','))
           break;
