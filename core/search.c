@@ -338,23 +338,36 @@ pack_query_tile (const SearchPlan *plan, const RefsrTensor *query,
       }
 }
 
-/* Folds one (key q, tile row) pair into the running arg-max.  The nine
- * g rows are the pixel products at the 9 patch offsets, already shifted
- * so that element x belongs to LR position x of the row; they are summed
- * in offset raster order. */
+/* Turns one reference row's pixel products g[j][i] (key pixel j of the
+ * halo-padded strip row, packed tile pixel i) into their sums over the
+ * three column offsets, in place:  g[j][i] ← g[j][i] + g[j+1][i+1] +
+ * g[j+2][i+2]  for j < sw.  Row j then holds, for key column x0 + j and the
+ * packed pixel i, the contribution of one patch row; each such sum is used
+ * by three reference rows, so it is worth forming once. */
+WIDEST_VECTORS static void
+sum_column_offsets (float *g, int sw, gsize m)
+{
+  for (int j = 0; j < sw; j++)
+    {
+      float *restrict sum = g + j * m;
+      const float *restrict right = g + (j + 1) * m + 1;
+      const float *restrict right2 = g + (j + 2) * m + 2;
+
+      for (gsize i = 0; i + 2 < m; i++)
+        sum[i] = sum[i] + right[i] + right2[i];
+    }
+}
+
+/* Folds one (key q, tile row) pair into the running arg-max: the patch dot
+ * product is the sum of the three patch rows' column sums. */
 static inline void
-update_positions (const float *const *g, int n, float inv_k, gint32 q,
+update_positions (const float *restrict top, const float *restrict middle,
+                  const float *restrict bottom, int n, float inv_k, gint32 q,
                   float *restrict best, gint32 *restrict best_q)
 {
-  const float *restrict g0 = g[0], *restrict g1 = g[1], *restrict g2 = g[2];
-  const float *restrict g3 = g[3], *restrict g4 = g[4], *restrict g5 = g[5];
-  const float *restrict g6 = g[6], *restrict g7 = g[7], *restrict g8 = g[8];
-
   for (int x = 0; x < n; x++)
     {
-      float dot = g0[x] + g1[x] + g2[x] + g3[x] + g4[x] + g5[x] + g6[x]
-                  + g7[x] + g8[x];
-      float r = dot * inv_k;
+      float r = (top[x] + middle[x] + bottom[x]) * inv_k;
       float old = best[x];
       gint32 old_q = best_q[x];
       /* Strips are not visited in q order, so ties are broken explicitly
@@ -368,34 +381,29 @@ update_positions (const float *const *g, int n, float inv_k, gint32 q,
 }
 
 /* All keys of reference row qy within the strip [x0, x0 + sw), against all
- * positions of the tile.  rows[a] holds the pixel products of reference
- * row qy - 1 + a (pixel j of the strip's halo-padded row times every
- * packed tile pixel). */
+ * positions of the tile.  rows[a] holds the column sums (see
+ * sum_column_offsets) of reference row qy - 1 + a. */
 WIDEST_VECTORS static void
 update_reference_row (const SearchPlan *plan, const SearchData *d,
                       const Tile *tile, int qy, int x0, int sw,
                       float *const rows[3], WorkerScratch *ws)
 {
   gsize m = plan_tile_pixels (plan);
-  int padded_w = plan->tile_w + 2;
+  gsize padded_w = plan->tile_w + 2;
 
   for (int j = 0; j < sw; j++)
     {
       gint32 q = qy * plan->key_w + x0 + j;
       float inv_k = d->key_inv[q];
 
+      /* LR position (ty, tx) is packed pixel (ty + 1, tx + 1); patch row a
+       * of it starts at packed pixel (ty + a, tx). */
       for (int ty = 0; ty < tile->h; ty++)
-        {
-          const float *g[9];
-
-          for (int a = 0; a < 3; a++)
-            for (int b = 0; b < 3; b++)
-              g[3 * a + b] = rows[a] + (gsize) (j + b) * m
-                             + (gsize) (ty + a) * padded_w + b;
-          update_positions (g, tile->w, inv_k, q,
-                            ws->best + ty * plan->tile_w,
-                            ws->best_q + ty * plan->tile_w);
-        }
+        update_positions (rows[0] + j * m + ty * padded_w,
+                          rows[1] + j * m + (ty + 1) * padded_w,
+                          rows[2] + j * m + (ty + 2) * padded_w,
+                          tile->w, inv_k, q, ws->best + ty * plan->tile_w,
+                          ws->best_q + ty * plan->tile_w);
     }
 }
 
@@ -418,9 +426,12 @@ search_strip (const SearchPlan *plan, const SearchData *d, const Tile *tile,
       if (s < 0 || s == plan->key_h)
         memset (g, 0, (gsize) (sw + 2) * m * sizeof (float));
       else
-        refsr_sgemm (sw + 2, (int) m, plan->c,
-                     d->key_pad + ((s + 1) * padded_key_w + x0) * plan->c,
-                     plan->c, ws->packed, (int) m, g, (int) m, FALSE);
+        {
+          refsr_sgemm (sw + 2, (int) m, plan->c,
+                       d->key_pad + ((s + 1) * padded_key_w + x0) * plan->c,
+                       plan->c, ws->packed, (int) m, g, (int) m, FALSE);
+          sum_column_offsets (g, sw, m);
+        }
       if (s >= 1)
         {
           float *const rows[3] = { ws->g[(s - 1) % 3], ws->g[s % 3],
