@@ -96,31 +96,38 @@ refsr_search_ref (const RefsrTensor *query, const RefsrTensor *key,
  *
  * A 3×3 patch dot product is the sum over the 9 offsets (a, b) of the
  * C-channel dot products of the pixel pairs (y+a, x+b)·(qy+a, qx+b).  So
- * per LR tile (plus a 1-pixel halo) and per reference row we compute the
- * pixel-pair products G with one C-deep GEMM, keep the G of three
- * consecutive reference rows, and sum 9 shifted entries to get the patch
- * dot product of every (p, q) pair: 9× fewer multiply-adds than 9·C-deep
- * patch products.  Zero padding comes for free: the packed LR tile and the
- * padded pixel-major copy of the key hold zeros outside the maps, so an
- * offset that leaves either map contributes G = 0.  Dividing by the two
- * patch norms gives the cosine; a running max/arg-max per LR position
- * replaces the P×Q relevance matrix.
+ * for an LR tile (plus a 1-pixel halo) and one reference row we compute the
+ * pixel-pair products G with one C-deep GEMM, sum them over the three
+ * column offsets in place, keep three consecutive reference rows, and add
+ * the three patch rows to get the patch dot product of every (p, q) pair:
+ * 9× fewer multiply-adds than 9·C-deep patch products.  Zero padding comes
+ * for free: the packed LR tile and the padded pixel-major copy of the key
+ * hold zeros outside the maps, so an offset that leaves either map
+ * contributes 0.  Dividing by the two patch norms gives the cosine; a
+ * running max/arg-max per LR position replaces the P×Q relevance matrix.
+ *
+ * Work is split into units of one LR tile against one strip of reference
+ * columns; a unit's arg-max is merged into the map's under a total order
+ * (larger value, then smaller q).  The split depends on the sizes only,
+ * never on the thread count, each (p, q) value is computed by exactly one
+ * unit, and the merge does not depend on the order units finish in, so
+ * results are bit-identical for any number of threads.
  *
  * Scratch (floats), for a C-channel query h×w and key Hr×Wr, T workers:
  *   key_pad    (Hr+2)·(Wr+2)·C   pixel-major key with a zero border
  *   norms      Hr·Wr + h·w       inverse patch norms
  *   per worker C·M               packed LR tile, M = (th+2)·(tw+2)
- *              3·(sw+2)·M        G of three reference rows of one strip
+ *              3·(sw+2)·M        products of three reference rows
  *              2·th·tw           running max and arg-max
  * with LR tiles th×tw ≤ TILE_SIDE² and reference strips sw ≤ STRIP_WIDTH
- * wide, so memory is O(P + Q) for a fixed thread count (about 21 MB for
- * P = Q = 14400, C = 256, two threads) and the G blocks stay near L2 size.
+ * wide; T is at most the number of units.  So memory is O(P + Q) for a
+ * given thread count (34.5 MB for P = Q = 14400, C = 256, two threads,
+ * against 0.77 GB for the official relevance matrix alone).  The halo
+ * costs (th+2)(tw+2)/(th·tw) · (sw+2)/sw more multiply-adds, 8.6% there.
  *
  * The float rounding differs from "normalise, then 9·C-deep dot" by a few
  * ulps of S; near-tied arg-maxes can therefore differ from the reference
- * (spec §10).  The tiling depends on the sizes only, never on the thread
- * count, and every LR position is owned by exactly one tile, so results
- * are bit-identical for any number of threads.
+ * (spec §10).
  * ------------------------------------------------------------------- */
 
 /* The arg-max update is the only hot loop outside the GEMM; let it use the
@@ -186,7 +193,7 @@ search_plan_init (SearchPlan *plan, int c, int h, int w, int key_h,
 #endif
 }
 
-/* Floats of padded LR tile (pixels). */
+/* Pixels of a packed LR tile with its halo (M). */
 static gsize
 plan_tile_pixels (const SearchPlan *plan)
 {
