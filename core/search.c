@@ -49,6 +49,8 @@ normalised_patch (const RefsrTensor *t, int y, int x, float *v)
     v[i] = v[i] / denom;
 }
 
+/* Holds all Q normalised key vectors (Q·9·C floats, g_new: aborts if
+ * memory runs out) — it exists for the tests, not for real sizes. */
 void
 refsr_search_ref (const RefsrTensor *query, const RefsrTensor *key,
                   gint64 *idx, float *S)

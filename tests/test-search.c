@@ -154,30 +154,41 @@ static const SearchSize random_sizes[] = {
   { 3, 70, 65, 5, 9 },
 };
 
+/* Random features with the hard cases planted: all-zero regions on both
+ * sides (a zero query patch has R = 0 for every q, an exact tie across all
+ * keys, so idx must be 0), and two identical key patches with a query patch
+ * equal to them (an exact tie at the maximum, which must go to the smaller
+ * q).  Sets *tie_p, *tie_q to that query and key, or to -1 when the sizes
+ * are too small to plant it. */
+static void
+make_search_inputs (const SearchSize *size, RefsrTensor *query,
+                    RefsrTensor *key, int *tie_p, int *tie_q)
+{
+  GRand *rand = g_rand_new_with_seed (size->c * 1000 + size->key_w);
+
+  random_features (query, size->c, size->h, size->w, rand);
+  random_features (key, size->c, size->key_h, size->key_w, rand);
+  zero_rect (query, 0, 0, 3, 4);
+  zero_rect (key, size->key_h - 2, 0, 2, 3);
+  *tie_p = *tie_q = -1;
+  if (size->key_h >= 3 && size->key_w >= 8 && size->h >= 3 && size->w >= 3)
+    {
+      copy_patch (key, 1, size->key_w - 2, key, 1, 1);
+      copy_patch (key, 1, 1, query, size->h - 2, size->w - 2);
+      *tie_p = (size->h - 2) * size->w + size->w - 2;
+      *tie_q = size->key_w + 1;
+    }
+  g_rand_free (rand);
+}
+
 static void
 test_search_random (gconstpointer data)
 {
   const SearchSize *size = data;
-  GRand *rand = g_rand_new_with_seed (size->c * 1000 + size->key_w);
   RefsrTensor query, key;
-  int n_p = size->h * size->w;
+  int n_p = size->h * size->w, tie_p, tie_q;
 
-  random_features (&query, size->c, size->h, size->w, rand);
-  random_features (&key, size->c, size->key_h, size->key_w, rand);
-  /* All-zero regions: zero patches on both sides (R = 0 for every q, an
-   * exact tie across all keys, so idx must be 0). */
-  zero_rect (&query, 0, 0, 3, 4);
-  zero_rect (&key, size->key_h - 2, 0, 2, 3);
-  /* Exact duplicate key patches, and a query patch equal to them: an
-   * exact tie at the maximum, which must go to the smaller q. */
-  int tie_p = -1, tie_q = -1;
-  if (size->key_h >= 3 && size->key_w >= 8 && size->h >= 3 && size->w >= 3)
-    {
-      copy_patch (&key, 1, size->key_w - 2, &key, 1, 1);
-      copy_patch (&key, 1, 1, &query, size->h - 2, size->w - 2);
-      tie_p = (size->h - 2) * size->w + size->w - 2;
-      tie_q = size->key_w + 1;
-    }
+  make_search_inputs (size, &query, &key, &tie_p, &tie_q);
 
   gint64 *idx_ref = g_new (gint64, n_p), *idx1 = g_new (gint64, n_p);
   gint64 *idx2 = g_new (gint64, n_p);
@@ -221,7 +232,6 @@ test_search_random (gconstpointer data)
   g_free (S2);
   refsr_tensor_clear (&query);
   refsr_tensor_clear (&key);
-  g_rand_free (rand);
 }
 
 /* ------------------------------------------------------------------ */
