@@ -312,8 +312,11 @@ infer_config (const RefsrStateDict *sd, RefsrConfig *config, GError **error)
 
   memset (config, 0, sizeof *config);
   if (t == NULL)
-    return g_set_error (error, REFSR_ERROR, REFSR_ERROR_WEIGHTS,
-                        "missing tensor %s", head), FALSE;
+    {
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_WEIGHTS,
+                   "missing tensor %s", head);
+      return FALSE;
+    }
   if (t->ndim != 4 || t->shape[0] < 2 || t->shape[0] > MODEL_MAX_FEATS
       || t->shape[1] != 3 || t->shape[2] != 3 || t->shape[3] != 3)
     return shape_error (t, 4, reference, error);
@@ -342,7 +345,10 @@ check_no_extra (const RefsrStateDict *sd, const RefsrConfig *config,
   for (guint i = 0; ok && i < sd->tensors->len; i++)
     {
       const RefsrStateTensor *t = g_ptr_array_index (sd->tensors, i);
-      if (!g_hash_table_contains (expected, t->name))
+      /* a raw model.state_dict() also holds the frozen LTE copy used only
+       * by the training loss; the official loader accepts such files */
+      if (!g_hash_table_contains (expected, t->name)
+          && !g_str_has_prefix (t->name, "LTE_copy."))
         {
           g_set_error (error, REFSR_ERROR, REFSR_ERROR_WEIGHTS,
                        "unexpected tensor %s", t->name);

@@ -404,9 +404,7 @@ parse_header (JsonCursor *c, RefsrSafetensorsIndex *index,
   GArray *ranges = g_array_new (FALSE, FALSE, sizeof (ByteRange));
   gboolean ok = json_expect (c, '{');
 
-  if (ok && json_peek (c, '}'))
-    c->p++;
-  else
+  if (ok && !json_peek (c, '}'))
     while (ok)
       {
         char *name = json_string (c);
@@ -538,6 +536,10 @@ decode_floats (const RefsrSafetensorsItem *item, const char *what,
   out = refsr_try_alloc ((gsize) item->numel, sizeof (float), error);
   if (out == NULL)
     return NULL;
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+  if (strcmp (item->dtype, "F32") == 0)
+    return memcpy (out, b, item->nbytes);
+#endif
   for (gint64 i = 0; i < item->numel; i++)
     {
       guint32 bits;

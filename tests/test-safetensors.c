@@ -127,6 +127,25 @@ test_half_precision (void)
     }
 }
 
+/* A header with no tensors is valid and gives an empty index; one with
+ * a trailing comma is not. */
+static void
+test_empty_header (void)
+{
+  static const guint8 empty[] = "\x02\0\0\0\0\0\0\0{}";
+  static const guint8 comma[] = "\x03\0\0\0\0\0\0\0{,}";
+  GError *error = NULL;
+  RefsrSafetensorsIndex *index = refsr_safetensors_index (empty, 10, "e",
+                                                          &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (index->items->len, ==, 0);
+  refsr_safetensors_index_free (index);
+  g_assert_null (refsr_safetensors_index (comma, 11, "c", &error));
+  g_assert_error (error, REFSR_ERROR, REFSR_ERROR_WEIGHTS);
+  g_clear_error (&error);
+}
+
 /* A failed write leaves no file behind. */
 static void
 test_write_failure_leaves_nothing (void)
@@ -150,6 +169,7 @@ main (int argc, char **argv)
   g_test_add_func ("/safetensors/index-fixture", test_index_fixture);
   g_test_add_func ("/safetensors/round-trip", test_round_trip);
   g_test_add_func ("/safetensors/half-precision", test_half_precision);
+  g_test_add_func ("/safetensors/empty-header", test_empty_header);
   g_test_add_func ("/safetensors/write-failure", test_write_failure_leaves_nothing);
   return g_test_run ();
 }
