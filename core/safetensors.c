@@ -256,6 +256,14 @@ parse_entry_field (JsonCursor *c, RefsrSafetensorsItem *item,
   return ok;
 }
 
+static void
+item_free (gpointer p)
+{
+  RefsrSafetensorsItem *item = p;
+  g_free (item->name);
+  g_free (item);
+}
+
 static RefsrSafetensorsItem *
 parse_entry (JsonCursor *c, char *name, gint64 offsets[2])
 {
@@ -278,17 +286,8 @@ parse_entry (JsonCursor *c, char *name, gint64 offsets[2])
     }
   return item;
 fail:
-  g_free (item->name);
-  g_free (item);
+  item_free (item);
   return NULL;
-}
-
-static void
-item_free (gpointer p)
-{
-  RefsrSafetensorsItem *item = p;
-  g_free (item->name);
-  g_free (item);
 }
 
 void

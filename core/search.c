@@ -49,6 +49,8 @@ normalised_patch (const RefsrTensor *t, int y, int x, float *v)
     v[i] = v[i] / denom;
 }
 
+/* Holds all Q normalised key vectors (Q·9·C floats, g_new: aborts if
+ * memory runs out) — it exists for the tests, not for real sizes. */
 void
 refsr_search_ref (const RefsrTensor *query, const RefsrTensor *key,
                   gint64 *idx, float *S)
@@ -96,34 +98,54 @@ refsr_search_ref (const RefsrTensor *query, const RefsrTensor *key,
  *
  * A 3×3 patch dot product is the sum over the 9 offsets (a, b) of the
  * C-channel dot products of the pixel pairs (y+a, x+b)·(qy+a, qx+b).  So
- * per LR tile (plus a 1-pixel halo) and per reference row we compute the
- * pixel-pair products G with one C-deep GEMM, keep the G of three
- * consecutive reference rows, and sum 9 shifted entries to get the patch
- * dot product of every (p, q) pair: 9× fewer multiply-adds than 9·C-deep
- * patch products.  Zero padding comes for free: the packed LR tile and the
- * padded pixel-major copy of the key hold zeros outside the maps, so an
- * offset that leaves either map contributes G = 0.  Dividing by the two
- * patch norms gives the cosine; a running max/arg-max per LR position
- * replaces the P×Q relevance matrix.
+ * for an LR tile (plus a 1-pixel halo) and one reference row we compute the
+ * pixel-pair products G with one C-deep GEMM, sum them over the three
+ * column offsets in place, keep three consecutive reference rows, and add
+ * the three patch rows to get the patch dot product of every (p, q) pair:
+ * 9× fewer multiply-adds than 9·C-deep patch products.  Zero padding comes
+ * for free: the packed LR tile and the padded pixel-major copy of the key
+ * hold zeros outside the maps, so an offset that leaves either map
+ * contributes 0.  Dividing by the two patch norms gives the cosine; a
+ * running max/arg-max per LR position replaces the P×Q relevance matrix.
+ *
+ * Work is split into units of one LR tile against one strip of reference
+ * columns; a unit's arg-max is merged into the map's under a total order
+ * (larger value, then smaller q).  The split depends on the sizes only,
+ * never on the thread count, each (p, q) value is computed by exactly one
+ * unit, and the merge does not depend on the order units finish in, so
+ * results are bit-identical for any number of threads.
  *
  * Scratch (floats), for a C-channel query h×w and key Hr×Wr, T workers:
  *   key_pad    (Hr+2)·(Wr+2)·C   pixel-major key with a zero border
  *   norms      Hr·Wr + h·w       inverse patch norms
  *   per worker C·M               packed LR tile, M = (th+2)·(tw+2)
- *              3·(sw+2)·M        G of three reference rows of one strip
+ *              3·(sw+2)·M        products of three reference rows
  *              2·th·tw           running max and arg-max
  * with LR tiles th×tw ≤ TILE_SIDE² and reference strips sw ≤ STRIP_WIDTH
- * wide, so memory is O(P + Q) for a fixed thread count (about 21 MB for
- * P = Q = 14400, C = 256, two threads) and the G blocks stay near L2 size.
+ * wide; T is at most the number of units.  So memory is O(P + Q) for a
+ * given thread count (34.5 MB for P = Q = 14400, C = 256, two threads,
+ * against 0.77 GB for the official relevance matrix alone).  The halo
+ * costs (th+2)(tw+2)/(th·tw) · (sw+2)/sw more multiply-adds, 8.6% there.
  *
  * The float rounding differs from "normalise, then 9·C-deep dot" by a few
  * ulps of S; near-tied arg-maxes can therefore differ from the reference
- * (spec §10).  The tiling depends on the sizes only, never on the thread
- * count, and every LR position is owned by exactly one tile, so results
- * are bit-identical for any number of threads.
+ * (spec §10).
  * ------------------------------------------------------------------- */
 
-#define TILE_SIDE   30   /* LR tile interior, 32×32 with the halo */
+/* The arg-max update is the only hot loop outside the GEMM; let it use the
+ * widest vectors the CPU has (same arithmetic, no FMA, so every variant
+ * gives the same bits). */
+#if defined(__x86_64__) && defined(__ELF__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define WIDEST_VECTORS \
+  __attribute__ ((target_clones ("avx512f", "avx2", "default")))
+#endif
+#endif
+#ifndef WIDEST_VECTORS
+#define WIDEST_VECTORS
+#endif
+
+#define TILE_SIDE   62   /* LR tile interior, 64×64 with the halo */
 #define STRIP_WIDTH 126  /* reference strip interior, 128 with the halo */
 
 typedef struct
@@ -137,6 +159,13 @@ typedef struct
   int strips;
   int n_workers;
 } SearchPlan;
+
+/* Work units: every LR tile against every reference strip. */
+static int
+plan_units (const SearchPlan *plan)
+{
+  return plan->tiles_y * plan->tiles_x * plan->strips;
+}
 
 /* Splits n into the fewest parts of at most target, all of equal size
  * except a shorter last one; returns the part size. */
@@ -160,13 +189,13 @@ search_plan_init (SearchPlan *plan, int c, int h, int w, int key_h,
   plan->tile_w = split_evenly (w, TILE_SIDE, &plan->tiles_x);
   plan->strip_w = split_evenly (key_w, STRIP_WIDTH, &plan->strips);
 #ifdef _OPENMP
-  plan->n_workers = CLAMP (n_threads, 1, plan->tiles_y * plan->tiles_x);
+  plan->n_workers = CLAMP (n_threads, 1, plan_units (plan));
 #else
   plan->n_workers = 1;
 #endif
 }
 
-/* Floats of padded LR tile (pixels). */
+/* Pixels of a packed LR tile with its halo (M). */
 static gsize
 plan_tile_pixels (const SearchPlan *plan)
 {
@@ -318,23 +347,36 @@ pack_query_tile (const SearchPlan *plan, const RefsrTensor *query,
       }
 }
 
-/* Folds one (key q, tile row) pair into the running arg-max.  The nine
- * g rows are the pixel products at the 9 patch offsets, already shifted
- * so that element x belongs to LR position x of the row; they are summed
- * in offset raster order. */
+/* Turns one reference row's pixel products g[j][i] (key pixel j of the
+ * halo-padded strip row, packed tile pixel i) into their sums over the
+ * three column offsets, in place:  g[j][i] ← g[j][i] + g[j+1][i+1] +
+ * g[j+2][i+2]  for j < sw.  Row j then holds, for key column x0 + j and the
+ * packed pixel i, the contribution of one patch row; each such sum is used
+ * by three reference rows, so it is worth forming once. */
+WIDEST_VECTORS static void
+sum_column_offsets (float *g, int sw, gsize m)
+{
+  for (int j = 0; j < sw; j++)
+    {
+      float *restrict sum = g + j * m;
+      const float *restrict right = g + (j + 1) * m + 1;
+      const float *restrict right2 = g + (j + 2) * m + 2;
+
+      for (gsize i = 0; i + 2 < m; i++)
+        sum[i] = sum[i] + right[i] + right2[i];
+    }
+}
+
+/* Folds one (key q, tile row) pair into the running arg-max: the patch dot
+ * product is the sum of the three patch rows' column sums. */
 static inline void
-update_positions (const float *const *g, int n, float inv_k, gint32 q,
+update_positions (const float *restrict top, const float *restrict middle,
+                  const float *restrict bottom, int n, float inv_k, gint32 q,
                   float *restrict best, gint32 *restrict best_q)
 {
-  const float *restrict g0 = g[0], *restrict g1 = g[1], *restrict g2 = g[2];
-  const float *restrict g3 = g[3], *restrict g4 = g[4], *restrict g5 = g[5];
-  const float *restrict g6 = g[6], *restrict g7 = g[7], *restrict g8 = g[8];
-
   for (int x = 0; x < n; x++)
     {
-      float dot = g0[x] + g1[x] + g2[x] + g3[x] + g4[x] + g5[x] + g6[x]
-                  + g7[x] + g8[x];
-      float r = dot * inv_k;
+      float r = (top[x] + middle[x] + bottom[x]) * inv_k;
       float old = best[x];
       gint32 old_q = best_q[x];
       /* Strips are not visited in q order, so ties are broken explicitly
@@ -348,42 +390,38 @@ update_positions (const float *const *g, int n, float inv_k, gint32 q,
 }
 
 /* All keys of reference row qy within the strip [x0, x0 + sw), against all
- * positions of the tile.  rows[a] holds the pixel products of reference
- * row qy - 1 + a (pixel j of the strip's halo-padded row times every
- * packed tile pixel). */
-static void
+ * positions of the tile.  rows[a] holds the column sums (see
+ * sum_column_offsets) of reference row qy - 1 + a. */
+WIDEST_VECTORS static void
 update_reference_row (const SearchPlan *plan, const SearchData *d,
                       const Tile *tile, int qy, int x0, int sw,
                       float *const rows[3], WorkerScratch *ws)
 {
   gsize m = plan_tile_pixels (plan);
-  int padded_w = plan->tile_w + 2;
+  gsize padded_w = plan->tile_w + 2;
 
   for (int j = 0; j < sw; j++)
     {
       gint32 q = qy * plan->key_w + x0 + j;
       float inv_k = d->key_inv[q];
 
+      /* LR position (ty, tx) is packed pixel (ty + 1, tx + 1); patch row a
+       * of it starts at packed pixel (ty + a, tx). */
       for (int ty = 0; ty < tile->h; ty++)
-        {
-          const float *g[9];
-
-          for (int a = 0; a < 3; a++)
-            for (int b = 0; b < 3; b++)
-              g[3 * a + b] = rows[a] + (gsize) (j + b) * m
-                             + (gsize) (ty + a) * padded_w + b;
-          update_positions (g, tile->w, inv_k, q,
-                            ws->best + ty * plan->tile_w,
-                            ws->best_q + ty * plan->tile_w);
-        }
+        update_positions (rows[0] + j * m + ty * padded_w,
+                          rows[1] + j * m + (ty + 1) * padded_w,
+                          rows[2] + j * m + (ty + 2) * padded_w,
+                          tile->w, inv_k, q, ws->best + ty * plan->tile_w,
+                          ws->best_q + ty * plan->tile_w);
     }
 }
 
 /* The tile against one strip of reference columns [x0, x0 + sw), streaming
- * the reference rows: one GEMM per row, three rows of products kept. */
-static void
+ * the reference rows: one GEMM per row, three rows of products kept.
+ * Returns FALSE if the run was cancelled (polled once per row). */
+static gboolean
 search_strip (const SearchPlan *plan, const SearchData *d, const Tile *tile,
-              int x0, int sw, WorkerScratch *ws)
+              int x0, int sw, WorkerScratch *ws, const RefsrExec *exec)
 {
   gsize m = plan_tile_pixels (plan);
   gsize padded_key_w = plan->key_w + 2;
@@ -392,12 +430,17 @@ search_strip (const SearchPlan *plan, const SearchData *d, const Tile *tile,
     {
       float *g = ws->g[(s + 1) % 3];
 
+      if (refsr_exec_cancelled (exec))
+        return FALSE;
       if (s < 0 || s == plan->key_h)
         memset (g, 0, (gsize) (sw + 2) * m * sizeof (float));
       else
-        refsr_sgemm (sw + 2, (int) m, plan->c,
-                     d->key_pad + ((s + 1) * padded_key_w + x0) * plan->c,
-                     plan->c, ws->packed, (int) m, g, (int) m, FALSE);
+        {
+          refsr_sgemm (sw + 2, (int) m, plan->c,
+                       d->key_pad + ((s + 1) * padded_key_w + x0) * plan->c,
+                       plan->c, ws->packed, (int) m, g, (int) m, FALSE);
+          sum_column_offsets (g, sw, m);
+        }
       if (s >= 1)
         {
           float *const rows[3] = { ws->g[(s - 1) % 3], ws->g[s % 3],
@@ -406,14 +449,40 @@ search_strip (const SearchPlan *plan, const SearchData *d, const Tile *tile,
           update_reference_row (plan, d, tile, s - 1, x0, sw, rows, ws);
         }
     }
+  return TRUE;
 }
 
-/* Searches every key for the LR positions of tile number t.  Returns FALSE
- * if the run was cancelled (polled once per strip). */
+/* Folds a work unit's arg-max into the running one of the whole map (kept
+ * in d->S and d->idx until the end).  The order used — larger value first,
+ * then smaller q — is total, so the outcome does not depend on the order
+ * in which the units finish. */
+static void
+merge_unit_result (const SearchPlan *plan, const SearchData *d,
+                   const Tile *tile, const WorkerScratch *ws)
+{
+  for (int ty = 0; ty < tile->h; ty++)
+    for (int tx = 0; tx < tile->w; tx++)
+      {
+        gsize p = (gsize) (tile->y0 + ty) * plan->w + tile->x0 + tx;
+        int i = ty * plan->tile_w + tx;
+        float r = ws->best[i];
+
+        if (r > d->S[p] || (r == d->S[p] && ws->best_q[i] < d->idx[p]))
+          {
+            d->S[p] = r;
+            d->idx[p] = ws->best_q[i];
+          }
+      }
+}
+
+/* Work unit u: one LR tile against one reference strip.  Returns FALSE if
+ * the run was cancelled. */
 static gboolean
-search_tile (const SearchPlan *plan, const SearchData *d, int t,
+search_unit (const SearchPlan *plan, const SearchData *d, int u,
              WorkerScratch *ws, const RefsrExec *exec)
 {
+  int t = u / plan->strips;
+  int x0 = (u % plan->strips) * plan->strip_w;
   Tile tile;
 
   tile.y0 = (t / plan->tiles_x) * plan->tile_h;
@@ -427,24 +496,12 @@ search_tile (const SearchPlan *plan, const SearchData *d, int t,
       ws->best[i] = -INFINITY;
       ws->best_q[i] = 0;
     }
+  if (!search_strip (plan, d, &tile, x0, MIN (plan->strip_w, plan->key_w - x0),
+                     ws, exec))
+    return FALSE;
 
-  for (int x0 = 0; x0 < plan->key_w; x0 += plan->strip_w)
-    {
-      if (refsr_exec_cancelled (exec))
-        return FALSE;
-      search_strip (plan, d, &tile, x0, MIN (plan->strip_w, plan->key_w - x0),
-                    ws);
-    }
-
-  for (int ty = 0; ty < tile.h; ty++)
-    for (int tx = 0; tx < tile.w; tx++)
-      {
-        gsize p = (gsize) (tile.y0 + ty) * plan->w + tile.x0 + tx;
-        int i = ty * plan->tile_w + tx;
-
-        d->idx[p] = ws->best_q[i];
-        d->S[p] = ws->best[i] * d->query_inv[p];
-      }
+#pragma omp critical (refsr_search_merge)
+  merge_unit_result (plan, d, &tile, ws);
   return TRUE;
 }
 
@@ -458,13 +515,19 @@ worker_index (void)
 #endif
 }
 
-/* Runs all tiles on the plan's workers; FALSE if cancelled. */
+/* Runs all work units on the plan's workers; FALSE if cancelled.  Leaves
+ * the uncalibrated maximum (not yet divided by the query norm) in d->S. */
 static gboolean
-search_tiles (const SearchPlan *plan, const SearchData *d, float *worker_mem,
+search_units (const SearchPlan *plan, const SearchData *d, float *worker_mem,
               const RefsrExec *exec)
 {
-  int n_tiles = plan->tiles_y * plan->tiles_x;
   int cancelled = 0;
+
+  for (gsize p = 0; p < (gsize) plan->h * plan->w; p++)
+    {
+      d->S[p] = -INFINITY;
+      d->idx[p] = 0;
+    }
 
 #pragma omp parallel num_threads (plan->n_workers)
   {
@@ -474,8 +537,8 @@ search_tiles (const SearchPlan *plan, const SearchData *d, float *worker_mem,
                          worker_mem + worker_index ()
                                       * plan_worker_floats (plan));
 #pragma omp for schedule (dynamic, 1)
-    for (int t = 0; t < n_tiles; t++)
-      if (!search_tile (plan, d, t, &ws, exec))
+    for (int u = 0; u < plan_units (plan); u++)
+      if (!search_unit (plan, d, u, &ws, exec))
         {
 #pragma omp atomic write
           cancelled = 1;
@@ -546,7 +609,9 @@ refsr_search (const RefsrTensor *query, const RefsrTensor *key,
   d.idx = idx;
   d.S = S;
 
-  finished = search_tiles (&plan, &d, worker_mem, exec);
+  finished = search_units (&plan, &d, worker_mem, exec);
+  for (gsize p = 0; finished && p < (gsize) query->h * query->w; p++)
+    S[p] = S[p] * query_inv[p];
   g_free (worker_mem);
   g_free (shared);
   if (!finished)

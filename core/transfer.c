@@ -57,16 +57,24 @@ refsr_transfer_ref (const RefsrTensor *value, int scale, const gint64 *idx,
  * and since a = dy − scale·y + scale falls as y grows (likewise b with x),
  * that is decreasing p.  So adding whole patches for p = P−1 down to 0
  * performs, element by element, the same additions in the same order —
- * bit-identical — while each patch row becomes a contiguous run. */
+ * bit-identical — while each patch row becomes a contiguous run.  A block
+ * of channels shares the patch geometry, worked out once per p; the block
+ * is kept small enough for its source and destination planes to stay in
+ * a typical L2 cache (BLOCK_FLOATS). */
+#define MAX_CHANNEL_BLOCK 8
+#define BLOCK_FLOATS (256 * 1024)
+
 static void
-transfer_channel (const float *src, int src_h, int src_w, int scale,
-                  const gint64 *idx, int h, int w, float *dst)
+transfer_channels (const RefsrTensor *value, int scale, const gint64 *idx,
+                   int h, int w, RefsrTensor *out, int c_first, int c_end)
 {
   int k = 3 * scale;
-  int key_w = src_w / scale;
-  int dst_h = scale * h, dst_w = scale * w;
+  int key_w = value->w / scale;
+  gsize src_plane = (gsize) value->h * value->w;
+  gsize dst_plane = (gsize) out->h * out->w;
 
-  memset (dst, 0, (gsize) dst_h * dst_w * sizeof (float));
+  memset (out->data + c_first * dst_plane, 0,
+          (c_end - c_first) * dst_plane * sizeof (float));
   for (int p = h * w - 1; p >= 0; p--)
     {
       int dy0 = scale * (p / w) - scale, dx0 = scale * (p % w) - scale;
@@ -74,22 +82,25 @@ transfer_channel (const float *src, int src_h, int src_w, int scale,
       int sx0 = scale * (int) (idx[p] % key_w) - scale;
       /* Offsets (a, b) for which both source and destination are inside. */
       int a_first = MAX (MAX (-dy0, -sy0), 0);
-      int a_end = MIN (MIN (dst_h - dy0, src_h - sy0), k);
+      int a_end = MIN (MIN (out->h - dy0, value->h - sy0), k);
       int b_first = MAX (MAX (-dx0, -sx0), 0);
-      int b_end = MIN (MIN (dst_w - dx0, src_w - sx0), k);
+      int b_end = MIN (MIN (out->w - dx0, value->w - sx0), k);
 
-      for (int a = a_first; a < a_end; a++)
-        {
-          float *d = dst + (gsize) (dy0 + a) * dst_w + dx0;
-          const float *s = src + (gsize) (sy0 + a) * src_w + sx0;
+      for (int c = c_first; c < c_end; c++)
+        for (int a = a_first; a < a_end; a++)
+          {
+            float *d = out->data + c * dst_plane
+                       + (gsize) (dy0 + a) * out->w + dx0;
+            const float *s = value->data + c * src_plane
+                             + (gsize) (sy0 + a) * value->w + sx0;
 
-          for (int b = b_first; b < b_end; b++)
-            d[b] += s[b];
-        }
+            for (int b = b_first; b < b_end; b++)
+              d[b] += s[b];
+          }
     }
 
-  for (gsize i = 0; i < (gsize) dst_h * dst_w; i++)
-    dst[i] = dst[i] / 9.0f;
+  for (gsize i = c_first * dst_plane; i < c_end * dst_plane; i++)
+    out->data[i] = out->data[i] / 9.0f;
 }
 
 void
@@ -99,12 +110,13 @@ refsr_transfer (const RefsrTensor *value, int scale, const gint64 *idx,
   g_return_if_fail (out->c == value->c && out->h == scale * h
                     && out->w == scale * w);
 
-  int n_threads = exec != NULL ? MAX (exec->n_threads, 1) : 1;
-  gsize src_plane = (gsize) value->h * value->w;
-  gsize dst_plane = (gsize) out->h * out->w;
+  G_GNUC_UNUSED int n_threads = exec != NULL ? MAX (exec->n_threads, 1) : 1;
+  gsize planes = (gsize) value->h * value->w + (gsize) out->h * out->w;
+  int block = (int) CLAMP (BLOCK_FLOATS / planes, 1, MAX_CHANNEL_BLOCK);
+  int n_blocks = (value->c + block - 1) / block;
 
 #pragma omp parallel for num_threads (n_threads) schedule (static)
-  for (int c = 0; c < value->c; c++)
-    transfer_channel (value->data + c * src_plane, value->h, value->w, scale,
-                      idx, h, w, out->data + c * dst_plane);
+  for (int b = 0; b < n_blocks; b++)
+    transfer_channels (value, scale, idx, h, w, out, b * block,
+                       MIN ((b + 1) * block, value->c));
 }

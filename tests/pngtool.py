@@ -9,6 +9,8 @@ Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later
       compare a PNG with a U8 tensor: every value within MAXDIFF and at most
       MAXFRACTION of the values differing
   pngtool.py size A.png            print WIDTHxHEIGHT
+  pngtool.py crop A.png OUT.png X Y W H
+                                   write the W×H region at (X, Y) of A
   pngtool.py keys F.safetensors    print the tensor names, sorted
   pngtool.py same-tensors A B      exit 0 if both files hold the same
                                    names, shapes and float values
@@ -93,6 +95,12 @@ def main(argv):
     elif cmd == "size":
         w, h, _ = read_png_rgb8(argv[2])
         print(f"{w}x{h}")
+    elif cmd == "crop":
+        w, h, data = read_png_rgb8(argv[2])
+        x, y, cw, ch = (int(v) for v in argv[4:8])
+        assert 0 <= x and 0 <= y and x + cw <= w and y + ch <= h, "crop outside the image"
+        rows = [data[((y + j) * w + x) * 3:((y + j) * w + x + cw) * 3] for j in range(ch)]
+        write_png(argv[3], cw, ch, rows, 8)
     elif cmd == "keys":
         print(" ".join(sorted(read_safetensors(argv[2]))))
     elif cmd == "same-tensors":

@@ -37,8 +37,8 @@ static void
 zero_rect (RefsrTensor *t, int y0, int x0, int h, int w)
 {
   for (int c = 0; c < t->c; c++)
-    for (int y = y0; y < MIN (y0 + h, t->h); y++)
-      for (int x = x0; x < MIN (x0 + w, t->w); x++)
+    for (int y = MAX (y0, 0); y < MIN (y0 + h, t->h); y++)
+      for (int x = MAX (x0, 0); x < MIN (x0 + w, t->w); x++)
         t->data[((gsize) c * t->h + y) * t->w + x] = 0.0f;
 }
 
@@ -116,6 +116,15 @@ relevance_margins (const RefsrTensor *query, const RefsrTensor *key)
   return margin;
 }
 
+/* A copy of a fixture entry: entries are not aligned in the file. */
+static gpointer
+fixture_copy (Fixture *f, const char *name, const char *dtype)
+{
+  const RefsrSafetensorsItem *item = fixture_item (f, name, dtype);
+
+  return g_memdup2 (item->bytes, item->nbytes);
+}
+
 static void
 search_checked (const RefsrTensor *query, const RefsrTensor *key,
                 int n_threads, gint64 *idx, float *S)
@@ -140,34 +149,46 @@ static const SearchSize random_sizes[] = {
   { 5, 7, 5, 3, 11 },
   { 5, 1, 1, 1, 1 },
   { 3, 1, 9, 4, 1 },
-  /* several LR tiles and reference strips */
+  /* several reference strips; several LR tiles */
   { 4, 33, 37, 9, 131 },
+  { 3, 70, 65, 5, 9 },
 };
+
+/* Random features with the hard cases planted: all-zero regions on both
+ * sides (a zero query patch has R = 0 for every q, an exact tie across all
+ * keys, so idx must be 0), and two identical key patches with a query patch
+ * equal to them (an exact tie at the maximum, which must go to the smaller
+ * q).  Sets *tie_p, *tie_q to that query and key, or to -1 when the sizes
+ * are too small to plant it. */
+static void
+make_search_inputs (const SearchSize *size, RefsrTensor *query,
+                    RefsrTensor *key, int *tie_p, int *tie_q)
+{
+  GRand *rand = g_rand_new_with_seed (size->c * 1000 + size->key_w);
+
+  random_features (query, size->c, size->h, size->w, rand);
+  random_features (key, size->c, size->key_h, size->key_w, rand);
+  zero_rect (query, 0, 0, 3, 4);
+  zero_rect (key, size->key_h - 2, 0, 2, 3);
+  *tie_p = *tie_q = -1;
+  if (size->key_h >= 3 && size->key_w >= 8 && size->h >= 3 && size->w >= 3)
+    {
+      copy_patch (key, 1, size->key_w - 2, key, 1, 1);
+      copy_patch (key, 1, 1, query, size->h - 2, size->w - 2);
+      *tie_p = (size->h - 2) * size->w + size->w - 2;
+      *tie_q = size->key_w + 1;
+    }
+  g_rand_free (rand);
+}
 
 static void
 test_search_random (gconstpointer data)
 {
   const SearchSize *size = data;
-  GRand *rand = g_rand_new_with_seed (size->c * 1000 + size->key_w);
   RefsrTensor query, key;
-  int n_p = size->h * size->w;
+  int n_p = size->h * size->w, tie_p, tie_q;
 
-  random_features (&query, size->c, size->h, size->w, rand);
-  random_features (&key, size->c, size->key_h, size->key_w, rand);
-  /* All-zero regions: zero patches on both sides (R = 0 for every q, an
-   * exact tie across all keys, so idx must be 0). */
-  zero_rect (&query, 0, 0, 3, 4);
-  zero_rect (&key, size->key_h - 2, 0, 2, 3);
-  /* Exact duplicate key patches, and a query patch equal to them: an
-   * exact tie at the maximum, which must go to the smaller q. */
-  int tie_p = -1, tie_q = -1;
-  if (size->key_h >= 3 && size->key_w >= 8 && size->h >= 3 && size->w >= 3)
-    {
-      copy_patch (&key, 1, size->key_w - 2, &key, 1, 1);
-      copy_patch (&key, 1, 1, &query, size->h - 2, size->w - 2);
-      tie_p = (size->h - 2) * size->w + size->w - 2;
-      tie_q = size->key_w + 1;
-    }
+  make_search_inputs (size, &query, &key, &tie_p, &tie_q);
 
   gint64 *idx_ref = g_new (gint64, n_p), *idx1 = g_new (gint64, n_p);
   gint64 *idx2 = g_new (gint64, n_p);
@@ -211,7 +232,6 @@ test_search_random (gconstpointer data)
   g_free (S2);
   refsr_tensor_clear (&query);
   refsr_tensor_clear (&key);
-  g_rand_free (rand);
 }
 
 /* ------------------------------------------------------------------ */
@@ -222,10 +242,8 @@ test_search_fixture (gconstpointer data)
 {
   Fixture *f = fixture_open (data);
   RefsrTensor query, key, S_fixture;
-  const gint64 *idx_fixture = (const gint64 *) fixture_item (f, "idx",
-                                                             "I64")->bytes;
-  const float *margin = (const float *) fixture_item (f, "margin",
-                                                      "F32")->bytes;
+  gint64 *idx_fixture = fixture_copy (f, "idx", "I64");
+  float *margin = fixture_copy (f, "margin", "F32");
   double worst_stable = 0.0, worst_near_tie = 0.0;
   int n_near_ties = 0, n_flipped = 0;
 
@@ -266,6 +284,8 @@ test_search_fixture (gconstpointer data)
   refsr_tensor_clear (&query);
   refsr_tensor_clear (&key);
   refsr_tensor_clear (&S_fixture);
+  g_free (idx_fixture);
+  g_free (margin);
   fixture_close (f);
 }
 
@@ -275,10 +295,8 @@ test_search_ref_fixture (void)
 {
   Fixture *f = fixture_open ("case-d.safetensors");
   RefsrTensor query, key, S_fixture;
-  const gint64 *idx_fixture = (const gint64 *) fixture_item (f, "idx",
-                                                             "I64")->bytes;
-  const float *margin = (const float *) fixture_item (f, "margin",
-                                                      "F32")->bytes;
+  gint64 *idx_fixture = fixture_copy (f, "idx", "I64");
+  float *margin = fixture_copy (f, "margin", "F32");
 
   fixture_tensor (f, "lrsr_lv3", &query);
   fixture_tensor (f, "refsr_lv3", &key);
@@ -302,6 +320,8 @@ test_search_ref_fixture (void)
   refsr_tensor_clear (&query);
   refsr_tensor_clear (&key);
   refsr_tensor_clear (&S_fixture);
+  g_free (idx_fixture);
+  g_free (margin);
   fixture_close (f);
 }
 
@@ -352,8 +372,7 @@ static void
 test_transfer_fixture (gconstpointer data)
 {
   Fixture *f = fixture_open (data);
-  const gint64 *idx_fixture = (const gint64 *) fixture_item (f, "idx",
-                                                             "I64")->bytes;
+  gint64 *idx_fixture = fixture_copy (f, "idx", "I64");
   RefsrTensor query, key;
 
   fixture_tensor (f, "lrsr_lv3", &query);
@@ -379,12 +398,14 @@ test_transfer_fixture (gconstpointer data)
 
       transfer_level (f, level, idx, h, w, FALSE, &mine);
       guint8 *mask = stable_mask (f, h, w, 1 << level, mine.c);
-      double diff = max_abs_diff (mine.data, (const float *) expected->bytes,
+      float *expected_values = g_memdup2 (expected->bytes, expected->nbytes);
+      double diff = max_abs_diff (mine.data, expected_values,
                                   refsr_tensor_numel (&mine), mask);
       g_test_message ("%s %s with our idx: max |d| %.3g where t_stable",
                       (const char *) data, texture_names[level], diff);
       g_assert_cmpfloat (diff, <=, 1e-5);
 
+      g_free (expected_values);
       g_free (mask);
       refsr_tensor_clear (&fast);
       refsr_tensor_clear (&ref);
@@ -393,6 +414,7 @@ test_transfer_fixture (gconstpointer data)
 
   g_free (idx);
   g_free (S);
+  g_free (idx_fixture);
   refsr_tensor_clear (&query);
   refsr_tensor_clear (&key);
   fixture_close (f);
