@@ -10,9 +10,29 @@
 
 #include "refsr.h"
 
+/* GEGL's loaders warn on stderr about files they reject; the commands
+ * report every failure themselves in one line, so library chatter is shown
+ * only with REFSR_VERBOSE set. */
+static GLogWriterOutput
+quiet_log_writer (GLogLevelFlags level, const GLogField *fields,
+                  gsize n_fields, gpointer data)
+{
+  if ((level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL)) == 0
+      && g_getenv ("REFSR_VERBOSE") == NULL)
+    return G_LOG_WRITER_HANDLED;
+  return g_log_writer_default (level, fields, n_fields, data);
+}
+
 void
 cli_image_io_init (void)
 {
+  static gsize writer_set;
+
+  if (g_once_init_enter (&writer_set))
+    {
+      g_log_set_writer_func (quiet_log_writer, NULL, NULL);
+      g_once_init_leave (&writer_set, 1);
+    }
   gegl_init (NULL, NULL);
 }
 

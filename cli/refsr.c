@@ -109,19 +109,6 @@ write_dump (const char *path, const RefsrResult *r, GError **error)
   return refsr_safetensors_write (path, e, G_N_ELEMENTS (e), NULL, error);
 }
 
-/* GEGL's loaders warn on stderr about files they reject; refsr reports
- * every failure itself in one line, so library chatter is shown only with
- * REFSR_VERBOSE set. */
-static GLogWriterOutput
-quiet_log_writer (GLogLevelFlags level, const GLogField *fields,
-                  gsize n_fields, gpointer data)
-{
-  if ((level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL)) == 0
-      && g_getenv ("REFSR_VERBOSE") == NULL)
-    return G_LOG_WRITER_HANDLED;
-  return g_log_writer_default (level, fields, n_fields, data);
-}
-
 /* Fails before the long computation when the output cannot be written. */
 static gboolean
 check_writable (const char *path, GError **error)
@@ -279,7 +266,6 @@ main (int argc, char **argv)
   GError *error = NULL;
   gboolean ok;
 
-  g_log_set_writer_func (quiet_log_writer, NULL, NULL);
   signal (SIGINT, on_interrupt);
   signal (SIGTERM, on_interrupt);
   if (argc >= 2 && strcmp (argv[1], "convert") == 0)

@@ -249,19 +249,6 @@ evaluate_folder (const char *weights, int threads, const char *dir,
   return ok;
 }
 
-/* GEGL's loaders warn on stderr about files they reject; every failure is
- * reported here in one line, so that chatter is shown only with
- * REFSR_VERBOSE set. */
-static GLogWriterOutput
-quiet_log_writer (GLogLevelFlags level, const GLogField *fields,
-                  gsize n_fields, gpointer data)
-{
-  if ((level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL)) == 0
-      && g_getenv ("REFSR_VERBOSE") == NULL)
-    return G_LOG_WRITER_HANDLED;
-  return g_log_writer_default (level, fields, n_fields, data);
-}
-
 static gboolean
 parse_args (int *argc, char ***argv, char **weights, int *threads,
             GError **error)
@@ -302,7 +289,6 @@ main (int argc, char **argv)
   GError *error = NULL;
   gboolean ok;
 
-  g_log_set_writer_func (quiet_log_writer, NULL, NULL);
   ok = parse_args (&argc, &argv, &weights, &threads, &error);
   if (ok)
     {
