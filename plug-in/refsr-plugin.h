@@ -9,9 +9,10 @@
 #define REFSR_PLUG_IN_BINARY "refsr"
 #define REFSR_DEFAULT_WEIGHTS "refsr-default.safetensors"
 
-/* Throughput assumed for the time estimate shown in the dialog: what the
- * engine reaches on a few cores of a current desktop CPU. */
-#define REFSR_ASSUMED_FLOPS_PER_SECOND 50e9
+/* Throughput per core assumed for the time estimate shown in the dialog:
+ * refsr-bench measured 150-170 GFLOP/s on two AVX-512 cores (README);
+ * older CPUs reach less, so the estimate stays on the safe side. */
+#define REFSR_ASSUMED_FLOPS_PER_CORE 50e9
 
 /* The architecture of the released TTSR model, for estimates made before
  * any weights are loaded. */

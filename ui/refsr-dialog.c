@@ -67,7 +67,7 @@ update_hint (DialogState *state)
   duration = format_duration (
       refsr_estimate_flops (&model, w, h, gimp_drawable_get_width (ref),
                             gimp_drawable_get_height (ref))
-      / REFSR_ASSUMED_FLOPS_PER_SECOND);
+      / (REFSR_ASSUMED_FLOPS_PER_CORE * MAX (gimp_get_num_processors (), 1)));
   bytes = refsr_estimate_memory (&model, w, h, gimp_drawable_get_width (ref),
                                  gimp_drawable_get_height (ref));
   memory = g_format_size (bytes);
