@@ -141,13 +141,12 @@ upsample_channels (const RefsrTensor *in, RefsrTensor *out,
                    const TorchTaps *tx, const TorchTaps *ty, float *rows_all,
                    int n_threads)
 {
-  gsize rows_len = (gsize) in->h * out->w;
-
 #pragma omp parallel for num_threads(n_threads) schedule(static)
   for (int c = 0; c < in->c; c++)
     {
 #ifdef _OPENMP
-      float *rows = rows_all + rows_len * (gsize) omp_get_thread_num ();
+      float *rows = rows_all + (gsize) in->h * out->w
+                               * (gsize) omp_get_thread_num ();
 #else
       float *rows = rows_all;
 #endif
