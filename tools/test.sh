@@ -1,6 +1,7 @@
 #!/bin/sh
 # tools/test.sh — the whole test suite: a release build's tests, the same
-# tests under AddressSanitizer + UndefinedBehaviorSanitizer, and the
+# tests built without BLAS and OpenMP (the portable fallbacks), again
+# under AddressSanitizer + UndefinedBehaviorSanitizer, and the
 # libFuzzer targets for FUZZ_SECONDS (default 60) each.  Ends with the line
 # "N passed, N failed" counting every meson test and fuzz target.
 # Run it after tools/install-deps.sh, from the repository root.
@@ -22,6 +23,10 @@ build_and_test() {   # build_and_test DIR [meson setup options...]
 
 step "release build"
 build_and_test build-test -Dbuildtype=release || failed_steps="$failed_steps release"
+
+step "portable build: no BLAS, no OpenMP"
+build_and_test build-portable -Dblas=disabled -Dopenmp=disabled -Dplugin=disabled \
+  || failed_steps="$failed_steps portable"
 
 step "AddressSanitizer + UndefinedBehaviorSanitizer build"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0 \
@@ -49,7 +54,7 @@ step "summary"
 python3 - "$fuzz_passed" "$fuzz_failed" <<'PY'
 import json, sys, os
 passed, failed = int(sys.argv[1]), int(sys.argv[2])
-for d in ("build-test", "build-asan"):
+for d in ("build-test", "build-portable", "build-asan"):
     log = os.path.join(d, "meson-logs", "testlog.json")
     if not os.path.exists(log):
         failed += 1
