@@ -100,6 +100,9 @@ static GimpValueArray *refsr_plug_in_run (GimpProcedure *procedure,
                                           GimpProcedureConfig *config,
                                           gpointer run_data);
 
+/* "tile-size" is part of the interface already (issue 3), so scripts
+ * written now keep working when tiling arrives; nothing reads it yet and
+ * the dialog does not show it. */
 static void
 add_arguments (GimpProcedure *procedure)
 {
@@ -134,8 +137,9 @@ add_arguments (GimpProcedure *procedure)
         "used"),
       FALSE, G_PARAM_READWRITE);
   gimp_procedure_add_int_argument (procedure, "tile-size", _("_Tile size"),
-      _("0: automatic.  Reserved for tiled processing of very large layers, "
-        "which is not available yet: today the layer is processed whole"),
+      _("Reserved for tiled processing of very large layers, which comes "
+        "in a later version.  For now 0 (automatic) is the only behaviour: "
+        "the layer is processed whole, whatever the value"),
       0, 65536, 0, G_PARAM_READWRITE);
   gimp_procedure_add_layer_return_value (procedure, "layer", _("Layer"),
       _("The enlarged layer"), FALSE, G_PARAM_READWRITE);

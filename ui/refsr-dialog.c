@@ -166,9 +166,11 @@ refsr_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
 
   dialog = gimp_procedure_dialog_new (procedure, config,
                                       _("Reference Super-Resolution"));
+  /* "tile-size" stays out: tiling is not there yet, so the only value
+   * that does anything is its default. */
   gimp_procedure_dialog_fill (GIMP_PROCEDURE_DIALOG (dialog), "scale",
                               "output", "weights-file", "confidence-map",
-                              "tile-size", NULL);
+                              NULL);
   /* The generated widgets go into the content area; ours join them there
    * rather than through the dialog's property-to-widget machinery, which
    * has no way to leave the target out of its layer chooser. */
