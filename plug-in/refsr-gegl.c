@@ -246,6 +246,14 @@ refsr_gegl_write_layer (GimpLayer *layer, GeglBuffer *color,
   if (band == NULL)
     return no_memory (error, width, height);
   target = gimp_drawable_get_buffer (drawable);
+  if (target == NULL)
+    {
+      g_free (band);
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
+                   _("GIMP refused the new layer: %s"),
+                   gimp_pdb_get_last_error (gimp_get_pdb ()));
+      return FALSE;
+    }
   for (int y0 = 0; y0 < height; y0 += BAND_ROWS)
     {
       GeglRectangle rect = { 0, y0, width, MIN (BAND_ROWS, height - y0) };
@@ -270,6 +278,7 @@ refsr_gegl_write_layer (GimpLayer *layer, GeglBuffer *color,
     }
   g_object_unref (target);
   g_free (band);
+  /* Only redraws what shows the layer: the pixels are written already. */
   gimp_drawable_update (drawable, 0, 0, width, height);
   return TRUE;
 }

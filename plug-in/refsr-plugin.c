@@ -467,108 +467,247 @@ layer_name (const RefsrSettings *settings, gboolean confidence)
   return name;
 }
 
-static GimpLayer *
-new_layer (GimpImage *image, const RefsrSettings *settings, GeglBuffer *color,
-           gboolean confidence, GimpImageType type)
+/* Sets a GError from GIMP's last PDB error, unless one is set already;
+ * format holds one %s for GIMP's text. */
+static gboolean
+refused_by_gimp (GError **error, const char *format)
 {
-  char *name = layer_name (settings, confidence);
-  GimpLayer *layer = gimp_layer_new (image, name,
-                                     gegl_buffer_get_width (color),
-                                     gegl_buffer_get_height (color), type,
-                                     100.0,
-                                     gimp_image_get_default_new_layer_mode (image));
-
-  g_free (name);
-  return layer;
+  if (error != NULL && *error == NULL)
+    g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT, format,
+                 gimp_pdb_get_last_error (gimp_get_pdb ()));
+  return FALSE;
 }
 
-/* Inserts the result (and the confidence map above it, hidden so the
- * result stays visible) at position of parent, offset (x, y). */
+/* The result and its confidence map, made and filled while they are not
+ * yet in the image, so that inserting them is all that is left to do once
+ * the image has been changed. */
+typedef struct
+{
+  GimpLayer *result;
+  GimpLayer *map;        /* NULL unless confidence-map */
+} NewLayers;
+
 static GimpLayer *
-add_layers (GimpImage *image, GimpLayer *parent, int position, int x, int y,
-            const RefsrSettings *settings, RefsrOutput *output, GError **error)
+new_filled_layer (GimpImage *image, const RefsrSettings *settings,
+                  GeglBuffer *color, GeglBuffer *alpha, gboolean confidence,
+                  int x, int y, GError **error)
 {
   GimpDrawable *target = GIMP_DRAWABLE (settings->target);
-  const Babl *space = refsr_gegl_space_of (target);
-  GimpLayer *layer = new_layer (image, settings, output->color, FALSE,
-                                gimp_drawable_type (target));
-  GimpLayer *map;
+  GimpImageType type = gimp_drawable_type (target);
+  char *name = layer_name (settings, confidence);
+  GimpLayer *layer;
 
-  if (layer == NULL
-      || !gimp_image_insert_layer (image, layer, parent, position)
-      || !gimp_layer_set_offsets (layer, x, y)
-      || !refsr_gegl_write_layer (layer, output->color, output->alpha, space,
-                                  error))
-    goto failed;
-  if (output->confidence == NULL)
-    return layer;
-  map = new_layer (image, settings, output->confidence, TRUE,
-                   gimp_drawable_is_gray (target) ? GIMP_GRAY_IMAGE
-                                                  : GIMP_RGB_IMAGE);
-  if (map == NULL
-      || !gimp_image_insert_layer (image, map, parent, position)
-      || !gimp_layer_set_offsets (map, x, y)
-      || !gimp_item_set_visible (GIMP_ITEM (map), FALSE)
-      || !refsr_gegl_write_layer (map, output->confidence, NULL, space, error))
-    goto failed;
+  if (confidence)
+    type = gimp_drawable_is_gray (target) ? GIMP_GRAY_IMAGE : GIMP_RGB_IMAGE;
+  layer = gimp_layer_new (image, name, gegl_buffer_get_width (color),
+                          gegl_buffer_get_height (color), type, 100.0,
+                          gimp_image_get_default_new_layer_mode (image));
+  g_free (name);
+  if (layer == NULL)
+    {
+      refused_by_gimp (error, _("GIMP refused the new layer: %s"));
+      return NULL;
+    }
+  if (!gimp_layer_set_offsets (layer, x, y)
+      || (confidence && !gimp_item_set_visible (GIMP_ITEM (layer), FALSE))
+      || !refsr_gegl_write_layer (layer, color, alpha,
+                                  refsr_gegl_space_of (target), error))
+    {
+      refused_by_gimp (error, _("GIMP refused the new layer: %s"));
+      gimp_item_delete (GIMP_ITEM (layer));
+      return NULL;
+    }
   return layer;
-
-failed:
-  if (error != NULL && *error == NULL)
-    g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
-                 _("GIMP refused the new layer: %s"),
-                 gimp_pdb_get_last_error (gimp_get_pdb ()));
-  return NULL;
 }
 
+/* Deletes layers that were made but are not in the image. */
+static void
+discard_new_layers (NewLayers *layers)
+{
+  if (layers->result != NULL)
+    gimp_item_delete (GIMP_ITEM (layers->result));
+  if (layers->map != NULL)
+    gimp_item_delete (GIMP_ITEM (layers->map));
+  layers->result = layers->map = NULL;
+}
+
+static gboolean
+make_new_layers (GimpImage *image, const RefsrSettings *settings,
+                 const RefsrOutput *output, int x, int y, NewLayers *layers,
+                 GError **error)
+{
+  layers->result = new_filled_layer (image, settings, output->color,
+                                     output->alpha, FALSE, x, y, error);
+  if (layers->result == NULL)
+    return FALSE;
+  if (output->confidence == NULL)
+    return TRUE;
+  layers->map = new_filled_layer (image, settings, output->confidence, NULL,
+                                  TRUE, x, y, error);
+  if (layers->map == NULL)
+    {
+      discard_new_layers (layers);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Inserts the result and the confidence map above it (hidden, so the
+ * result stays visible) at position of parent.  On failure nothing of
+ * them is left, in the image or out of it; format (one %s for GIMP's
+ * text) explains the failure. */
+static gboolean
+insert_new_layers (GimpImage *image, GimpLayer *parent, int position,
+                   NewLayers *layers, const char *format, GError **error)
+{
+  if (!gimp_image_insert_layer (image, layers->result, parent, position))
+    {
+      refused_by_gimp (error, format);
+      discard_new_layers (layers);
+      return FALSE;
+    }
+  if (layers->map != NULL
+      && !gimp_image_insert_layer (image, layers->map, parent, position))
+    {
+      refused_by_gimp (error, format);
+      /* Nothing else can be done should the removal fail too: the error
+       * already tells the user that the image needs Edit ▸ Undo. */
+      gimp_image_remove_layer (image, layers->result);
+      layers->result = NULL;
+      discard_new_layers (layers);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Enlarges the whole image, so the other layers line up with the result. */
+static gboolean
+scale_image (GimpImage *image, int scale, GError **error)
+{
+  gboolean scaled;
+
+  if (!gimp_context_push ())
+    return refused_by_gimp (error, _("GIMP could not enlarge the image: %s"));
+  scaled = gimp_context_set_interpolation (GIMP_INTERPOLATION_NOHALO)
+           && gimp_image_scale (image, gimp_image_get_width (image) * scale,
+                                gimp_image_get_height (image) * scale);
+  if (!scaled)
+    refused_by_gimp (error, _("GIMP could not enlarge the image: %s"));
+  /* A context the plug-in pushed goes with the plug-in's call when it
+   * returns, so a failed pop is no reason to fail an enlarged image. */
+  gimp_context_pop ();
+  return scaled;
+}
+
+/* A new layer goes into the target's layer group.  Locked pixels of a
+ * group forbid adding layers to it (GIMP ends a plug-in that writes
+ * there), and the lock is the user's wish: refuse before any work. */
+static gboolean
+check_parents_unlocked (const RefsrSettings *settings, GError **error)
+{
+  GimpItem *group = gimp_item_get_parent (GIMP_ITEM (settings->target));
+
+  if (settings->output != OUTPUT_NEW_LAYER)
+    return TRUE;
+  for (; group != NULL; group = gimp_item_get_parent (group))
+    if (gimp_item_get_lock_content (group))
+      {
+        g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
+            _("The layer is inside the layer group “%s”, whose pixels are "
+              "locked, so the enlarged layer cannot be added beside it.  "
+              "Unlock the group’s pixels in the Layers dialog, or choose "
+              "“New image” as Output."),
+            gimp_item_get_name (group));
+        return FALSE;
+      }
+  return TRUE;
+}
+
+/* Everything that can fail (making and filling the layers, scaling the
+ * image) comes before the only steps left, inserting the layers; the
+ * scale is one step of the undo group, so a failed insert leaves an image
+ * that Edit ▸ Undo restores. */
 static GimpLayer *
 apply_as_new_layer (const RefsrSettings *settings, RefsrOutput *output,
                     GError **error)
 {
   GimpImage *image = settings->image;
   GimpItem *target = GIMP_ITEM (settings->target);
+  GimpLayer *parent = GIMP_LAYER (gimp_item_get_parent (target));
+  int position = gimp_image_get_item_position (image, target);
   int s = settings->scale, x, y;
-  GimpLayer *layer;
+  NewLayers layers = { NULL, NULL };
+  gboolean done;
 
-  gimp_drawable_get_offsets (GIMP_DRAWABLE (target), &x, &y);
-  gimp_image_undo_group_start (image);
-  gimp_context_push ();
-  gimp_context_set_interpolation (GIMP_INTERPOLATION_NOHALO);
-  gimp_image_scale (image, gimp_image_get_width (image) * s,
-                    gimp_image_get_height (image) * s);
-  gimp_context_pop ();
-  layer = add_layers (image, GIMP_LAYER (gimp_item_get_parent (target)),
-                      gimp_image_get_item_position (image, target), x * s,
-                      y * s, settings, output, error);
+  if (!gimp_drawable_get_offsets (GIMP_DRAWABLE (target), &x, &y))
+    {
+      refused_by_gimp (error, _("GIMP refused the new layer: %s"));
+      return NULL;
+    }
+  if (!make_new_layers (image, settings, output, x * s, y * s, &layers,
+                        error))
+    return NULL;
+  if (!gimp_image_undo_group_start (image))
+    {
+      refused_by_gimp (error, _("GIMP could not enlarge the image: %s"));
+      discard_new_layers (&layers);
+      return NULL;
+    }
+  done = scale_image (image, s, error);
+  if (!done)
+    discard_new_layers (&layers);
+  else
+    done = insert_new_layers (image, parent, position, &layers,
+        _("The image was enlarged, but GIMP refused the new layer: %s.  "
+          "Edit ▸ Undo gives the image its former size."), error);
+  /* The image's changes are made by now; closing the undo group cannot
+   * make them fail. */
   gimp_image_undo_group_end (image);
-  return layer;
+  return done ? layers.result : NULL;
+}
+
+static gboolean
+copy_color_profile (GimpImage *source, GimpImage *image)
+{
+  GimpColorProfile *profile = gimp_image_get_color_profile (source);
+  gboolean copied = profile == NULL
+                    || gimp_image_set_color_profile (image, profile);
+
+  g_clear_object (&profile);
+  return copied;
 }
 
 static GimpLayer *
 apply_as_new_image (const RefsrSettings *settings, RefsrOutput *output,
                     GimpRunMode run_mode, GError **error)
 {
+  const char *failed = _("GIMP could not make the new image: %s");
   GimpImage *source = settings->image;
   GimpImage *image = gimp_image_new_with_precision (
       gegl_buffer_get_width (output->color),
       gegl_buffer_get_height (output->color),
       gimp_image_get_base_type (source), gimp_image_get_precision (source));
-  GimpColorProfile *profile = gimp_image_get_color_profile (source);
-  GimpLayer *layer;
+  NewLayers layers = { NULL, NULL };
 
-  if (profile != NULL)
+  if (image == NULL)
     {
-      gimp_image_set_color_profile (image, profile);
-      g_object_unref (profile);
+      refused_by_gimp (error, failed);
+      return NULL;
     }
-  gimp_image_undo_disable (image);
-  layer = add_layers (image, NULL, 0, 0, 0, settings, output, error);
-  gimp_image_undo_enable (image);
-  if (layer == NULL)
-    gimp_image_delete (image);
-  else if (run_mode != GIMP_RUN_NONINTERACTIVE)
-    gimp_display_new (image);
-  return layer;
+  /* Without undo, the new image starts with a clean undo history. */
+  if (!copy_color_profile (source, image)
+      || !gimp_image_undo_disable (image)
+      || !make_new_layers (image, settings, output, 0, 0, &layers, error)
+      || !insert_new_layers (image, NULL, 0, &layers, failed, error)
+      || !gimp_image_undo_enable (image)
+      || (run_mode != GIMP_RUN_NONINTERACTIVE
+          && gimp_display_new (image) == NULL))
+    {
+      refused_by_gimp (error, failed);
+      gimp_image_delete (image);
+      return NULL;
+    }
+  return layers.result;
 }
 
 static GimpValueArray *
@@ -594,7 +733,8 @@ refsr_plug_in_run (GimpProcedure *procedure, GimpRunMode run_mode,
                                                  NULL);
     }
   read_settings (config, image, GIMP_LAYER (drawables[0]), &settings);
-  if (compute_output (&settings, &output, &error))
+  if (check_parents_unlocked (&settings, &error)
+      && compute_output (&settings, &output, &error))
     layer = settings.output == OUTPUT_NEW_IMAGE
             ? apply_as_new_image (&settings, &output, run_mode, &error)
             : apply_as_new_layer (&settings, &output, &error);

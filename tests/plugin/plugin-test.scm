@@ -156,6 +156,31 @@
              "Reference SR ×4 (self-reference)")
 (save-png (image-of self) "plugin-self.png")
 
+; --- a target in a group whose position is locked: the result still goes
+;     into the group, above the target, with its offsets scaled (the layer
+;     is placed before it joins the group)
+(define pinned (duplicate lr))
+(define pinned-group (car (gimp-group-layer-new pinned "Pinned group")))
+(gimp-image-insert-layer pinned pinned-group 0 0)
+(define pinned-target (car (gimp-layer-new-from-drawable lr-layer pinned)))
+(gimp-image-insert-layer pinned pinned-target pinned-group 0)
+(gimp-layer-set-offsets pinned-target 2 1)
+(gimp-item-set-lock-position pinned-group TRUE)
+(define pinned-out
+  (try (lambda ()
+         (car (plug-in-refsr #:run-mode RUN-NONINTERACTIVE #:image pinned
+                             #:drawables (vector pinned-target)
+                             #:reference-layer ref-layer #:weights-file W
+                             #:scale "2x")))))
+(if (failed? pinned-out)
+    (gimp-message (string-append "ERROR position-locked group: "
+                                 (cadr pinned-out))))
+(report "position-locked group: result above the target, offsets scaled"
+        (and (not (failed? pinned-out))
+             (equal? (gimp-drawable-get-offsets pinned-out) '(4 2))
+             (equal? (vector->list (car (gimp-item-get-children pinned-group)))
+                     (list pinned-out pinned-target))))
+
 ; --- bad input: a PDB error, and the image exactly as it was
 (define (refused-unchanged? label image layer reference)
   (let* ((before (vector-length (layers image)))
@@ -186,3 +211,18 @@
 (gimp-image-clean-all indexed)
 (report "bad input: an indexed image is refused, image unchanged"
         (refused-unchanged? "indexed" indexed (first-layer indexed) ref-layer))
+
+; --- a target in a group whose pixels are locked: no new layer may go into
+;     that group, so the filter refuses before it changes anything
+(define locked (duplicate lr))
+(define locked-group (car (gimp-group-layer-new locked "Locked group")))
+(gimp-image-insert-layer locked locked-group 0 0)
+(define locked-target (car (gimp-layer-new-from-drawable lr-layer locked)))
+(gimp-image-insert-layer locked locked-target locked-group 0)
+(gimp-item-set-lock-content locked-group TRUE)
+(gimp-image-clean-all locked)
+(report "bad input: a target in a content-locked group is refused, image unchanged"
+        (and (refused-unchanged? "content-locked group" locked locked-target
+                                 ref-layer)
+             (= (vector-length (car (gimp-item-get-children locked-group)))
+                1)))
