@@ -168,8 +168,25 @@ GeglBuffer *
 refsr_gegl_result_confidence (const RefsrResult *result, const Babl *space,
                               GError **error)
 {
-  return buffer_from_data (result->S, babl_format_with_space ("Y' float", space),
-                           result->lr_width, result->lr_height, error);
+  gsize n = (gsize) result->lr_width * result->lr_height;
+  float *grey = g_try_malloc (n * sizeof (float));
+  GeglBuffer *buffer;
+
+  if (grey == NULL)
+    {
+      no_memory (error, result->lr_width, result->lr_height);
+      return NULL;
+    }
+  /* S is a cosine similarity, in [-1, 1]: a negative one means as little
+   * use of the reference as 0 does, and a float image would keep it as a
+   * colour below black.  NaN (which the engine's clamped norms rule out)
+   * would become black too, not spread through the resampling. */
+  for (gsize i = 0; i < n; i++)
+    grey[i] = result->S[i] > 0.0f ? MIN (result->S[i], 1.0f) : 0.0f;
+  buffer = buffer_from_data (grey, babl_format_with_space ("Y' float", space),
+                             result->lr_width, result->lr_height, error);
+  g_free (grey);
+  return buffer;
 }
 
 GeglBuffer *
