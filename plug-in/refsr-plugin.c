@@ -240,6 +240,47 @@ clear_settings (RefsrSettings *settings)
   g_clear_object (&settings->weights);
 }
 
+/* The engine's messages are English and name its internals; the user
+ * reads a translated sentence saying what went wrong and what to do, with
+ * the engine's text kept after it as detail. */
+static const char *
+engine_error_format (gint code)
+{
+  switch (code)
+    {
+    case REFSR_ERROR_CANCELLED:
+      return _("Enlarging was cancelled: %s");
+    case REFSR_ERROR_INVALID_INPUT:
+      return _("The network cannot take a layer and a reference of these "
+               "sizes; try a larger reference or a smaller layer: %s");
+    case REFSR_ERROR_WEIGHTS:
+      return _("The weights file is not a TTSR model this filter can use; "
+               "choose a .safetensors file or the official TTSR .pt "
+               "checkpoint: %s");
+    case REFSR_ERROR_NO_MEMORY:
+      return _("Not enough memory; enlarge a smaller part of the layer "
+               "(Layer ▸ Crop to Selection) or use a smaller reference: %s");
+    case REFSR_ERROR_IO:
+      return _("The weights file could not be read; check that it exists "
+               "and that you may read it: %s");
+    default:
+      return _("Enlarging failed: %s");
+    }
+}
+
+static void
+explain_engine_error (GError *error)
+{
+  char *message;
+
+  if (error == NULL || error->domain != REFSR_ERROR)
+    return;
+  message = g_strdup_printf (engine_error_format (error->code),
+                             error->message);
+  g_free (error->message);
+  error->message = message;
+}
+
 static RefsrModel *
 load_model (GFile *weights, GError **error)
 {
@@ -269,7 +310,33 @@ load_model (GFile *weights, GError **error)
     }
   model = refsr_model_load (path, error);
   g_free (path);
+  if (model == NULL && error != NULL)
+    explain_engine_error (*error);
   return model;
+}
+
+/* refsr_run refuses a smaller reference; checked here as well so that the
+ * message says which layer is too small and what to do about it. */
+#define REFERENCE_MIN_SIDE 4
+
+static gboolean
+check_reference_size (const RefsrSettings *settings,
+                      const RefsrGeglPixels *ref, GError **error)
+{
+  if (ref->width >= REFERENCE_MIN_SIDE && ref->height >= REFERENCE_MIN_SIDE)
+    return TRUE;
+  if (settings->reference != NULL)
+    g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
+        _("The reference layer “%s” is %d × %d pixels; a reference must be "
+          "at least %d × %d.  Choose a larger reference layer."),
+        gimp_item_get_name (GIMP_ITEM (settings->reference)), ref->width,
+        ref->height, REFERENCE_MIN_SIDE, REFERENCE_MIN_SIDE);
+  else
+    g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
+        _("The layer is %d × %d pixels; to serve as its own reference it "
+          "must be at least %d × %d.  Choose a reference layer."),
+        ref->width, ref->height, REFERENCE_MIN_SIDE, REFERENCE_MIN_SIDE);
+  return FALSE;
 }
 
 static gboolean
@@ -339,12 +406,16 @@ run_engine (const RefsrModel *model, const RefsrGeglPixels *lr,
   RefsrImage ref_image = { ref->rgb, ref->width, ref->height, ref->width * 3 };
   RefsrOptions options = REFSR_OPTIONS_INIT;
   ProgressState state = { NULL };
+  RefsrResult *result;
 
   options.n_threads = gimp_get_num_processors ();
   options.progress = report_progress;
   options.progress_data = &state;
   gimp_progress_init (_("Reference super-resolution"));
-  return refsr_run (model, &lr_image, &ref_image, &options, error);
+  result = refsr_run (model, &lr_image, &ref_image, &options, error);
+  if (result == NULL && error != NULL)
+    explain_engine_error (*error);
+  return result;
 }
 
 static gboolean
@@ -434,6 +505,7 @@ compute_output (const RefsrSettings *settings, RefsrOutput *output,
   if (model != NULL
       && refsr_gegl_read_rgb (target, target, &lr, error)
       && refsr_gegl_read_rgb (reference, target, &ref, error)
+      && check_reference_size (settings, &ref, error)
       && check_memory (model, &lr, &ref, error))
     result = run_engine (model, &lr, &ref, error);
   refsr_gegl_pixels_clear (&lr);

@@ -80,8 +80,10 @@ check "refsr command: RGB" "$REFSR" --weights "$W" -r "$T/ref.png" -o "$T/cli-rg
 check "refsr command: grey" "$REFSR" --weights "$W" -r "$T/ref-grey.png" -o "$T/cli-grey.png" "$T/lr-grey.png"
 check "refsr command: self-reference" "$REFSR" --weights "$W" -r "$T/lr.png" -o "$T/cli-self.png" "$T/lr.png"
 
-# 3. in German, with no memory to spare: the menu label, the refusal, and
-#    the command's grey output converted the way GIMP converts to grey
+# 3. in German, with no memory to spare: the menu label, three refusals
+#    (memory, a file the engine's loader rejects, a reference the plug-in
+#    finds too small), and the command's grey output converted the way GIMP
+#    converts to grey
 cat >"$T/de.py" <<EOF
 import os
 from gi.repository import Gimp, Gio
@@ -90,14 +92,23 @@ pdb = Gimp.get_pdb()
 proc = pdb.lookup_procedure("plug-in-refsr")
 print("LABEL", proc.get_menu_label())
 image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, path("lr.png"))
-config = proc.create_config()
-config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
-config.set_property("image", image)
-config.set_core_object_array("drawables", image.get_layers())
-config.set_property("weights-file", Gio.File.new_for_path("$W"))
-values = proc.run(config)
-print("STATUS", values.index(0))
-print("MESSAGE", values.index(1) if values.length() > 1 else "")
+tiny = Gimp.Image.new(2, 2, Gimp.ImageBaseType.RGB)
+tiny_layer = Gimp.Layer.new(tiny, "winzig", 2, 2, Gimp.ImageType.RGB_IMAGE,
+                            100, Gimp.LayerMode.NORMAL)
+tiny.insert_layer(tiny_layer, None, 0)
+def refusal(tag, weights, reference=None):
+    config = proc.create_config()
+    config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
+    config.set_property("image", image)
+    config.set_core_object_array("drawables", image.get_layers())
+    config.set_property("weights-file", Gio.File.new_for_path(weights))
+    config.set_property("reference-layer", reference)
+    values = proc.run(config)
+    print("STATUS-" + tag, values.index(0))
+    print("MESSAGE-" + tag, values.index(1) if values.length() > 1 else "")
+refusal("MEMORY", "$W")
+refusal("WEIGHTS", "$T/lr.png")
+refusal("TINY", "$W", tiny_layer)
 if os.path.exists("$T/cli-grey.png"):
     grey = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, path("cli-grey.png"))
     grey.convert_grayscale()
@@ -108,7 +119,11 @@ REFSR_MEMORY_BUDGET_MIB=0 run_gimp "$T/home-de" de_DE.UTF-8 python-fu-eval \
 check "German: the menu label is translated" \
   grep -q '^LABEL Referenz-_Superauflösung' "$T/de.log"
 check "German: an out-of-memory refusal is a translated PDB error" \
-  grep -q '^MESSAGE .*Speicher' "$T/de.log"
+  grep -q '^MESSAGE-MEMORY .*Speicher' "$T/de.log"
+check "German: the engine's refusal of a weights file is translated, its detail kept" \
+  grep -q '^MESSAGE-WEIGHTS Die Gewichtsdatei ist kein TTSR-Modell.*: .*safetensors' "$T/de.log"
+check "German: a too small reference is refused in German" \
+  grep -q '^MESSAGE-TINY Die Referenzebene „winzig“ ist 2 × 2 Pixel groß' "$T/de.log"
 grep '^\(LABEL\|MESSAGE\)' "$T/de.log" | sed 's/^/# /'
 
 # 4. pixels: the plug-in's layers against the command's images
