@@ -255,12 +255,6 @@ conv_band (const ConvJob *job, int band, float *col)
   bias_act_band (job, p0, n);
 }
 
-static inline int
-exec_threads (const RefsrExec *exec)
-{
-  return exec != NULL ? MAX (exec->n_threads, 1) : 1;
-}
-
 /* Bands cost the same, but other processes may hold a core: dynamic
  * scheduling lets the free thread take more. */
 static int
@@ -268,7 +262,7 @@ run_bands (const ConvJob *job, int n_bands, const RefsrExec *exec)
 {
   int skipped = 0;
 
-#pragma omp parallel for num_threads(exec_threads (exec)) \
+#pragma omp parallel for num_threads(refsr_exec_threads (exec)) \
   schedule(dynamic, 1) \
   reduction(+:skipped)
   for (int band = 0; band < n_bands; band++)
@@ -298,7 +292,7 @@ refsr_conv2d (const RefsrConv *conv, const RefsrTensor *const *inputs,
               const RefsrExec *exec, GError **error)
 {
   ConvJob job = { conv, inputs, n_inputs, stride, act, out, 0, NULL, 0 };
-  int n_threads = exec_threads (exec);
+  int n_threads = refsr_exec_threads (exec);
 
   g_return_val_if_fail (shapes_fit (conv, inputs, n_inputs, stride, out),
                         FALSE);

@@ -57,12 +57,17 @@ transfer_macs (int h, int w)
   return 16128.0 * h * w;
 }
 
+/* Feature maps are indexed with int: the largest is 64 channels at 4h×4w
+ * for the LR (1024·h·w values) and 64 channels at H×W for the reference. */
 static gboolean
 check_image (const RefsrImage *img, const char *what, int min_size,
-             GError **error)
+             gint64 values_per_pixel, GError **error)
 {
+  gint64 max_pixels = G_MAXINT / values_per_pixel;
+
   if (img == NULL || img->pixels == NULL || img->width < min_size
-      || img->height < min_size || img->rowstride < img->width * 3)
+      || img->height < min_size
+      || (gint64) img->rowstride < (gint64) img->width * 3)
     {
       g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
                    "The %s image must be at least %d×%d pixels "
@@ -70,12 +75,12 @@ check_image (const RefsrImage *img, const char *what, int min_size,
                    img ? img->width : 0, img ? img->height : 0);
       return FALSE;
     }
-  /* 4x the LR must stay addressable with int indices on every level */
-  if ((gint64) img->width * img->height > (G_MAXINT / 64 / 16))
+  if ((gint64) img->width * img->height > max_pixels)
     {
       g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
-                   "The %s image is too large (%d×%d pixels)", what,
-                   img->width, img->height);
+                   "The %s image is too large: %d×%d pixels, at most %.1f "
+                   "megapixels are supported", what, img->width, img->height,
+                   (double) max_pixels / 1e6);
       return FALSE;
     }
   return TRUE;
@@ -282,16 +287,20 @@ make_result (Run *run, GError **error)
   return result;
 }
 
+/* More threads than processors never speeds these compute-bound loops up
+ * but multiplies the per-thread scratch, and an absurd count makes the
+ * OpenMP runtime end the process. */
 static int
 thread_count (const RefsrOptions *options)
 {
-  if (options->n_threads > 0)
-    return options->n_threads;
+  int limit = (int) MAX (g_get_num_processors (), 1);
+  int n = 1;
+
 #ifdef _OPENMP
-  return omp_get_max_threads ();
-#else
-  return 1;
+  limit = MIN (limit, omp_get_thread_limit ());
+  n = options->n_threads > 0 ? options->n_threads : omp_get_max_threads ();
 #endif
+  return CLAMP (n, 1, limit);
 }
 
 static gboolean
@@ -315,8 +324,8 @@ refsr_run (const RefsrModel *model, const RefsrImage *lr,
   run.options = options != NULL ? options : &defaults;
   run.exec.n_threads = thread_count (run.options);
   run.exec.cancel = run.options->cancel;
-  if (!check_image (lr, "low-resolution", 1, error)
-      || !check_image (ref, "reference", 4, error))
+  if (!check_image (lr, "low-resolution", 1, 1024, error)
+      || !check_image (ref, "reference", 4, 64, error))
     return NULL;
   run.macs_total = refsr_estimate_flops (&model->config, lr->width,
                                          lr->height, ref->width,
@@ -328,7 +337,7 @@ refsr_run (const RefsrModel *model, const RefsrImage *lr,
     result = make_result (&run, error);
   run_clear (&run);
   if (result != NULL && run.options->progress != NULL)
-    run.options->progress (1.0, "done", run.options->progress_data);
+    run.options->progress (1.0, "reconstruction", run.options->progress_data);
   return result;
 }
 
@@ -367,11 +376,17 @@ refsr_estimate_memory (const RefsrConfig *config, int lr_width,
   double p = (double) lr_width * lr_height;
   double hw = (double) (ref_height / 4 * 4) * (ref_width / 4 * 4);
   double f = config->n_feats;
-  /* Floats alive at the peak (the main network's last stage): the T maps
-   * (1792 per LR pixel), about five f-channel maps at 4h×4w and their
-   * smaller-scale companions; during the search the reference features
-   * (112 per reference pixel) dominate instead.  Scratch is bounded. */
-  double main_peak = 1792.0 * p + 6.0 * f * 16.0 * p + 3.0 * 16.0 * p;
+  /* Floats alive at each stage's peak: the LTE's first two full-resolution
+   * maps of LR↑ (2 × 64 × 16 per LR pixel), or of Ref with the kept lv1
+   * and the key features (about 165 per reference pixel); the reference
+   * features during the search and transfer; in the main network the T
+   * maps (1792 per LR pixel) with about six f-channel maps at 4h×4w. */
+  double lte_peak = MAX (2100.0 * p, 165.0 * hw + 256.0 * p);
   double search_peak = 112.0 * hw + 1792.0 * p + 256.0 * (p + hw / 16.0);
-  return (guint64) (4.0 * MAX (main_peak, search_peak)) + (64u << 20);
+  double main_peak = 1792.0 * p + 6.0 * f * 16.0 * p + 3.0 * 16.0 * p;
+  double peak = MAX (lte_peak, MAX (search_peak, main_peak));
+  /* per-thread scratch (im2col bands, search tiles) and the model */
+  double scratch = 16.0 * 1048576.0 * MAX (g_get_num_processors (), 1);
+
+  return (guint64) (4.0 * peak + scratch) + (64u << 20);
 }

@@ -9,13 +9,6 @@
  * on its own inputs only, so splitting rows over threads cannot change
  * a result. */
 
-/* Unused when built without OpenMP. */
-G_GNUC_UNUSED static inline int
-exec_threads (const RefsrExec *exec)
-{
-  return exec != NULL ? MAX (exec->n_threads, 1) : 1;
-}
-
 void
 refsr_pixel_shuffle2_relu (const RefsrTensor *in, RefsrTensor *out,
                            const RefsrExec *exec)
@@ -25,7 +18,7 @@ refsr_pixel_shuffle2_relu (const RefsrTensor *in, RefsrTensor *out,
   g_return_if_fail (in->c == 4 * out->c && out->h == 2 * h
                     && out->w == 2 * w);
 
-#pragma omp parallel for num_threads(exec_threads (exec))
+#pragma omp parallel for num_threads(refsr_exec_threads (exec))
   for (int row = 0; row < rows; row++)
     {
       int c = row / h, y = row % h;
@@ -55,7 +48,7 @@ refsr_maxpool2 (const RefsrTensor *in, RefsrTensor *out,
   g_return_if_fail (out->c == in->c && out->h == in->h / 2
                     && out->w == in->w / 2);
 
-#pragma omp parallel for num_threads(exec_threads (exec))
+#pragma omp parallel for num_threads(refsr_exec_threads (exec))
   for (int row = 0; row < rows; row++)
     {
       int c = row / out->h, y = row % out->h;
@@ -83,7 +76,7 @@ refsr_add_scaled (RefsrTensor *x, const RefsrTensor *t, const RefsrTensor *s,
   g_return_if_fail (t->c == x->c && t->h == x->h && t->w == x->w);
   g_return_if_fail (s->c == 1 && s->h == x->h && s->w == x->w);
 
-#pragma omp parallel for num_threads(exec_threads (exec))
+#pragma omp parallel for num_threads(refsr_exec_threads (exec))
   for (int c = 0; c < x->c; c++)
     {
       float *dst = x->data + c * plane;
@@ -103,7 +96,7 @@ refsr_add (RefsrTensor *x, const RefsrTensor *y, const RefsrExec *exec)
 
   g_return_if_fail (y->c == x->c && y->h == x->h && y->w == x->w);
 
-#pragma omp parallel for num_threads(exec_threads (exec))
+#pragma omp parallel for num_threads(refsr_exec_threads (exec))
   for (gsize k = 0; k < n_chunks; k++)
     {
       gsize end = MIN (n, (k + 1) * chunk);

@@ -442,7 +442,7 @@ refsr_mainnet_forward (const RefsrModel *model, const RefsrTensor *lr,
 double
 refsr_mainnet_macs (const RefsrConfig *config, int h, int w)
 {
-  double f = config->n_feats, p = (double) h * w;
+  double f = config->n_feats, half = config->n_feats / 2, p = (double) h * w;
   double unit = 9.0 * f * f, pointwise = f * f;
   const int *n = config->n_res_blocks;
   double x1, x2, x4;
@@ -461,6 +461,6 @@ refsr_mainnet_macs (const RefsrConfig *config, int h, int w)
        + unit * (2 * n[3] + 1);
   /* ×4: stage-3 head, CSFI3 conv13/conv23/merge3, ×4 chain, merge tail */
   x4 = 9.0 * (f + 64) * f + 2 * pointwise + 3 * unit + unit * (2 * n[3] + 1)
-       + 2 * pointwise + 3 * unit + 9.0 * f * 32 + 32.0 * 3;
+       + 2 * pointwise + 3 * unit + 9.0 * f * half + half * 3.0;
   return p * (x1 + 4.0 * x2 + 16.0 * x4);
 }

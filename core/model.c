@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #define MODEL_MAX_FEATS  4096
@@ -232,6 +233,15 @@ find_tensor (const RefsrStateDict *sd, const char *name, int ndim,
       shape_error (t, ndim, shape, error);
       return NULL;
     }
+  /* a NaN or infinity would spread through the whole image */
+  for (gint64 i = 0; i < t->numel; i++)
+    if (!isfinite (t->data[i]))
+      {
+        g_set_error (error, REFSR_ERROR, REFSR_ERROR_WEIGHTS,
+                     "tensor %s holds a value that is not a finite number "
+                     "(element %" G_GINT64_FORMAT ")", name, i);
+        return NULL;
+      }
   return t->data;
 }
 

@@ -22,8 +22,8 @@
  *     refsr_result_free (result);
  *     refsr_model_free (model);
  *
- * Threads: the engine runs OpenMP regions of exactly options.n_threads
- * threads on the calling thread; it starts nothing that outlives a call.
+ * Threads: the engine runs OpenMP regions of options.n_threads threads
+ * (at most one per processor) on the calling thread; it starts nothing that outlives a call.
  * A model is immutable after loading and may be shared by concurrent runs.
  *
  * Numerics follow the official PyTorch implementation in float32
@@ -85,7 +85,8 @@ typedef void (*RefsrProgressFunc) (double fraction, const char *stage,
 
 typedef struct
 {
-  int n_threads;              /* <= 0: OpenMP's default */
+  int n_threads;              /* <= 0: OpenMP's default; capped at the
+                               * number of processors */
   RefsrProgressFunc progress; /* may be NULL */
   void *progress_data;
   const volatile int *cancel; /* may be NULL; non-zero cancels the run */

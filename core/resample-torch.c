@@ -160,7 +160,7 @@ void
 refsr_bicubic_upsample (const RefsrTensor *in, int factor, RefsrTensor *out,
                         const RefsrExec *exec)
 {
-  int n_threads = exec != NULL && exec->n_threads > 0 ? exec->n_threads : 1;
+  int n_threads = refsr_exec_threads (exec);
   TorchTaps *tx, *ty;
   float *rows;
 

@@ -9,8 +9,14 @@
  * the data block exactly. */
 #include "state-dict.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "bytes.h"
 #include "tensor.h"
 
 /* Headers of real files are a few hundred bytes per tensor; 100 MB leaves
@@ -130,7 +136,10 @@ json_string (JsonCursor *c)
   while (c->p < c->end && *c->p != '"')
     {
       if ((guchar) *c->p < 0x20)
-        break;
+        {
+          json_fail (c, "control character in string");
+          return g_string_free (s, TRUE), NULL;
+        }
       if (*c->p == '\\')
         {
           c->p++;
@@ -466,14 +475,15 @@ refsr_safetensors_index (const guint8 *data, gsize size, const char *what,
                    " bytes)", what, size);
       return NULL;
     }
-  for (int i = 7; i >= 0; i--)
-    header_len = header_len << 8 | data[i];
+  header_len = refsr_read_le64 (data);
   if (header_len > MAX_HEADER_BYTES || header_len > size - 8)
     {
       g_set_error (error, REFSR_ERROR, REFSR_ERROR_WEIGHTS,
                    "%s: safetensors header length %" G_GUINT64_FORMAT
-                   " is larger than the file (%" G_GSIZE_FORMAT " bytes)",
-                   what, header_len, size);
+                   " is %s (%" G_GSIZE_FORMAT " bytes)", what, header_len,
+                   header_len > size - 8 ? "larger than the file"
+                                         : "beyond the 100 MB limit",
+                   size);
       return NULL;
     }
   index = g_new0 (RefsrSafetensorsIndex, 1);
@@ -492,29 +502,6 @@ refsr_safetensors_index (const guint8 *data, gsize size, const char *what,
       return NULL;
     }
   return index;
-}
-
-static float
-half_to_float (guint16 h)
-{
-  guint32 sign = (guint32) (h >> 15) << 31, exp = (h >> 10) & 0x1f;
-  guint32 mant = h & 0x3ff, bits;
-  float f;
-
-  if (exp == 0x1f)
-    bits = sign | 0x7f800000u | (mant << 13);
-  else if (exp != 0)
-    bits = sign | ((exp + 112) << 23) | (mant << 13);
-  else if (mant == 0)
-    bits = sign;
-  else
-    {
-      /* subnormal half: value = mant · 2^-24, exact in float */
-      f = (float) mant * (1.0f / 16777216.0f);
-      return sign ? -f : f;
-    }
-  memcpy (&f, &bits, sizeof f);
-  return f;
 }
 
 /* Decodes one entry's little-endian values into a new float array. */
@@ -540,22 +527,11 @@ decode_floats (const RefsrSafetensorsItem *item, const char *what,
     return memcpy (out, b, item->nbytes);
 #endif
   for (gint64 i = 0; i < item->numel; i++)
-    {
-      guint32 bits;
-      if (item->dtype[0] == 'F' && item->dtype[1] == '3')
-        {
-          bits = (guint32) b[4 * i] | (guint32) b[4 * i + 1] << 8
-                 | (guint32) b[4 * i + 2] << 16 | (guint32) b[4 * i + 3] << 24;
-          memcpy (&out[i], &bits, 4);
-        }
-      else if (item->dtype[0] == 'F')
-        out[i] = half_to_float ((guint16) (b[2 * i] | b[2 * i + 1] << 8));
-      else
-        {
-          bits = ((guint32) b[2 * i] | (guint32) b[2 * i + 1] << 8) << 16;
-          memcpy (&out[i], &bits, 4);
-        }
-    }
+    out[i] = item->dtype[0] == 'F' && item->dtype[1] == '3'
+                 ? refsr_bits_to_f32 (refsr_read_le32 (b + 4 * i))
+             : item->dtype[0] == 'F'
+                 ? refsr_f16_to_f32 (refsr_read_le16 (b + 2 * i))
+                 : refsr_bf16_to_f32 (refsr_read_le16 (b + 2 * i));
   return out;
 }
 
@@ -603,6 +579,15 @@ append_json_string (GString *out, const char *s)
   g_string_append_c (out, '"');
 }
 
+static gsize
+entry_bytes (const RefsrSafetensorsEntry *e)
+{
+  gsize bytes = (gsize) dtype_size (e->dtype);
+  for (int d = 0; d < e->ndim; d++)
+    bytes *= (gsize) e->shape[d];
+  return bytes;
+}
+
 static GString *
 build_header (const RefsrSafetensorsEntry *entries, int n_entries,
               GHashTable *metadata, gsize *data_size)
@@ -629,9 +614,7 @@ build_header (const RefsrSafetensorsEntry *entries, int n_entries,
   for (int i = 0; i < n_entries; i++)
     {
       const RefsrSafetensorsEntry *e = &entries[i];
-      gsize bytes = (gsize) dtype_size (e->dtype);
-      for (int d = 0; d < e->ndim; d++)
-        bytes *= (gsize) e->shape[d];
+      gsize bytes = entry_bytes (e);
       append_json_string (h, e->name);
       g_string_append_printf (h, ":{\"dtype\":\"%s\",\"shape\":[", e->dtype);
       for (int d = 0; d < e->ndim; d++)
@@ -653,6 +636,15 @@ build_header (const RefsrSafetensorsEntry *entries, int n_entries,
   return h;
 }
 
+static gboolean
+write_all (FILE *f, const void *data, gsize n)
+{
+  return n == 0 || fwrite (data, 1, n, f) == n;
+}
+
+/* Streams the file to a temporary name beside path and renames it into
+ * place when complete: either the whole file appears or nothing does, and
+ * no second copy of the (possibly gigabytes of) data is made. */
 gboolean
 refsr_safetensors_write (const char *path,
                          const RefsrSafetensorsEntry *entries, int n_entries,
@@ -660,36 +652,39 @@ refsr_safetensors_write (const char *path,
 {
   gsize data_size;
   GString *header = build_header (entries, n_entries, metadata, &data_size);
-  guint64 len = header->len;
-  GByteArray *file;
-  gboolean ok;
+  char *tmp = g_strdup_printf ("%s.XXXXXX", path);
+  int fd = g_mkstemp_full (tmp, O_WRONLY, 0644);
+  FILE *f = fd >= 0 ? fdopen (fd, "wb") : NULL;
   guint8 len_le[8];
+  gboolean ok = f != NULL;
+  int saved_errno;
 
   for (int i = 0; i < 8; i++)
-    len_le[i] = (guint8) (len >> (8 * i));
-  file = g_byte_array_sized_new ((guint) MIN (8 + len + data_size, G_MAXUINT));
-  g_byte_array_append (file, len_le, 8);
-  g_byte_array_append (file, (const guint8 *) header->str, header->len);
+    len_le[i] = (guint8) ((guint64) header->len >> (8 * i));
   /* the data is written in host order: refsr supports little-endian hosts
    * only, as does every TTSR checkpoint */
-  for (int i = 0; i < n_entries; i++)
+  ok = ok && write_all (f, len_le, 8)
+       && write_all (f, header->str, header->len);
+  for (int i = 0; ok && i < n_entries; i++)
+    ok = write_all (f, entries[i].data, entry_bytes (&entries[i]));
+  if (ok)
+    ok = fflush (f) == 0 && fsync (fileno (f)) == 0;
+  saved_errno = errno;
+  if (f != NULL)
+    ok = fclose (f) == 0 && ok;
+  else if (fd >= 0)
+    close (fd);
+  if (ok && g_rename (tmp, path) != 0)
+    ok = FALSE, saved_errno = errno;
+  if (!ok)
     {
-      gsize bytes = (gsize) dtype_size (entries[i].dtype);
-      for (int d = 0; d < entries[i].ndim; d++)
-        bytes *= (gsize) entries[i].shape[d];
-      g_byte_array_append (file, entries[i].data, (guint) bytes);
+      if (fd >= 0)
+        g_unlink (tmp);
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_IO,
+                   "Could not write '%s': %s", path, g_strerror (saved_errno));
     }
   g_string_free (header, TRUE);
-  ok = g_file_set_contents_full (path, (const char *) file->data, file->len,
-                                 G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
-  g_byte_array_unref (file);
-  if (!ok && error != NULL && *error != NULL && (*error)->domain != REFSR_ERROR)
-    {
-      GError *io = *error;
-      *error = NULL;
-      g_set_error (error, REFSR_ERROR, REFSR_ERROR_IO, "%s", io->message);
-      g_error_free (io);
-    }
+  g_free (tmp);
   return ok;
 }
 

@@ -584,7 +584,7 @@ refsr_search (const RefsrTensor *query, const RefsrTensor *key,
   if (!check_search_shapes (query, key, error))
     return FALSE;
   search_plan_init (&plan, query->c, query->h, query->w, key->h, key->w,
-                    exec != NULL ? exec->n_threads : 1);
+                    refsr_exec_threads (exec));
 
   shared = refsr_try_alloc (plan_shared_floats (&plan), sizeof (float), error);
   if (shared == NULL)

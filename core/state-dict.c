@@ -93,9 +93,16 @@ refsr_state_dict_read (const guint8 *data, gsize size, const char *what,
                    "weights file '%s' is empty", what);
       return NULL;
     }
+  /* safetensors first: its first byte is the low byte of the header
+   * length, which may well be 0x80, the pickle PROTO opcode */
+  if (size >= 9 && data[8] == '{')
+    return refsr_safetensors_read (data, size, what, error);
   if ((size >= 4 && memcmp (data, zip_magic, 4) == 0) || data[0] == 0x80)
     return refsr_torch_read (data, size, what, error);
-  return refsr_safetensors_read (data, size, what, error);
+  g_set_error (error, REFSR_ERROR, REFSR_ERROR_WEIGHTS,
+               "weights file '%s' is neither safetensors nor a PyTorch "
+               "checkpoint", what);
+  return NULL;
 }
 
 RefsrStateDict *

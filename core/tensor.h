@@ -35,6 +35,13 @@ typedef struct
   const volatile int *cancel; /* may be NULL */
 } RefsrExec;
 
+/* The team size for an OpenMP region of this run. */
+static inline int
+refsr_exec_threads (const RefsrExec *exec)
+{
+  return exec != NULL ? MAX (exec->n_threads, 1) : 1;
+}
+
 static inline gboolean
 refsr_exec_cancelled (const RefsrExec *exec)
 {

@@ -110,7 +110,7 @@ refsr_transfer (const RefsrTensor *value, int scale, const gint64 *idx,
   g_return_if_fail (out->c == value->c && out->h == scale * h
                     && out->w == scale * w);
 
-  G_GNUC_UNUSED int n_threads = exec != NULL ? MAX (exec->n_threads, 1) : 1;
+  G_GNUC_UNUSED int n_threads = refsr_exec_threads (exec);
   gsize planes = (gsize) value->h * value->w + (gsize) out->h * out->w;
   int block = (int) CLAMP (BLOCK_FLOATS / planes, 1, MAX_CHANNEL_BLOCK);
   int n_blocks = (value->c + block - 1) / block;

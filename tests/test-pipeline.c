@@ -2,6 +2,7 @@
  * the API's promises: progress, cancellation, thread-count independence,
  * clear errors on bad input.
  * Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later */
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -255,6 +256,30 @@ test_bad_input (void)
   refsr_model_free (model);
 }
 
+/* Weights holding a NaN are refused when loaded, naming the tensor. */
+static void
+test_nan_weights (void)
+{
+  char *path = fixture_path (cases[0].weights);
+  char *dir = g_dir_make_tmp ("refsr-nan-XXXXXX", NULL);
+  char *bad = g_build_filename (dir, "nan.safetensors", NULL);
+  RefsrStateDict *sd = refsr_state_dict_load (path, NULL);
+  GError *error = NULL;
+
+  ((RefsrStateTensor *) g_ptr_array_index (sd->tensors, 7))->data[5] = NAN;
+  g_assert_true (refsr_state_dict_write_safetensors (sd, bad, NULL));
+  g_assert_null (refsr_model_load (bad, &error));
+  g_assert_error (error, REFSR_ERROR, REFSR_ERROR_WEIGHTS);
+  g_assert_nonnull (strstr (error->message, "not a finite number"));
+  g_clear_error (&error);
+  refsr_state_dict_free (sd);
+  g_unlink (bad);
+  g_rmdir (dir);
+  g_free (bad);
+  g_free (dir);
+  g_free (path);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -268,5 +293,6 @@ main (int argc, char **argv)
   g_test_add_func ("/pipeline/threads-agree", test_threads_agree);
   g_test_add_func ("/pipeline/progress-and-cancel", test_progress_and_cancel);
   g_test_add_func ("/pipeline/bad-input", test_bad_input);
+  g_test_add_func ("/pipeline/nan-weights", test_nan_weights);
   return g_test_run ();
 }

@@ -146,6 +146,61 @@ test_empty_header (void)
   g_clear_error (&error);
 }
 
+/* The first byte of a safetensors file is the low byte of its header
+ * length; 0x80 (the pickle PROTO opcode) must not make it a checkpoint. */
+static void
+test_header_length_0x80 (void)
+{
+  char *dir = g_dir_make_tmp ("refsr-st-XXXXXX", NULL);
+  char *path = g_build_filename (dir, "t.safetensors", NULL);
+  float a = 3.0f;
+  RefsrSafetensorsEntry e = { "a", "F32", 1, { 1 }, &a };
+  gboolean found = FALSE;
+
+  for (int pad = 0; pad < 256 && !found; pad++)
+    {
+      GHashTable *meta = g_hash_table_new (g_str_hash, g_str_equal);
+      char *value = g_strnfill (pad, 'x');
+      char *bytes;
+      gsize len;
+
+      g_hash_table_insert (meta, "pad", value);
+      g_assert_true (refsr_safetensors_write (path, &e, 1, meta, NULL));
+      g_assert_true (g_file_get_contents (path, &bytes, &len, NULL));
+      if ((guint8) bytes[0] == 0x80)
+        {
+          GError *error = NULL;
+          RefsrStateDict *sd = refsr_state_dict_read ((guint8 *) bytes, len,
+                                                      "t", &error);
+          g_assert_no_error (error);
+          g_assert_cmpfloat (refsr_state_dict_get (sd, "a")->data[0], ==, 3.0f);
+          refsr_state_dict_free (sd);
+          found = TRUE;
+        }
+      g_free (bytes);
+      g_free (value);
+      g_hash_table_unref (meta);
+    }
+  g_assert_true (found);
+  g_unlink (path);
+  g_rmdir (dir);
+  g_free (path);
+  g_free (dir);
+}
+
+/* Bytes that are no weights format get a message saying so. */
+static void
+test_not_weights (void)
+{
+  static const guint8 text[] = "just some text, not weights";
+  GError *error = NULL;
+
+  g_assert_null (refsr_state_dict_read (text, sizeof text, "w", &error));
+  g_assert_error (error, REFSR_ERROR, REFSR_ERROR_WEIGHTS);
+  g_assert_nonnull (strstr (error->message, "neither safetensors nor"));
+  g_clear_error (&error);
+}
+
 /* A failed write leaves no file behind. */
 static void
 test_write_failure_leaves_nothing (void)
@@ -170,6 +225,8 @@ main (int argc, char **argv)
   g_test_add_func ("/safetensors/round-trip", test_round_trip);
   g_test_add_func ("/safetensors/half-precision", test_half_precision);
   g_test_add_func ("/safetensors/empty-header", test_empty_header);
+  g_test_add_func ("/safetensors/header-length-0x80", test_header_length_0x80);
+  g_test_add_func ("/safetensors/not-weights", test_not_weights);
   g_test_add_func ("/safetensors/write-failure", test_write_failure_leaves_nothing);
   return g_test_run ();
 }
