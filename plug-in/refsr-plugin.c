@@ -252,7 +252,7 @@ engine_error_format (gint code)
       return _("Enlarging was cancelled: %s");
     case REFSR_ERROR_INVALID_INPUT:
       return _("The network cannot take a layer and a reference of these "
-               "sizes; try a larger reference or a smaller layer: %s");
+               "sizes; change the size of the image named here: %s");
     case REFSR_ERROR_WEIGHTS:
       return _("The weights file is not a TTSR model this filter can use; "
                "choose a .safetensors file or the official TTSR .pt "
