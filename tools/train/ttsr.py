@@ -95,8 +95,17 @@ def search(query_lv3, key_lv3):
     n, _, h, w = query_lv3.shape
     q = F.normalize(F.unfold(query_lv3, 3, padding=1), dim=1)   # N,2304,P
     k = F.normalize(F.unfold(key_lv3, 3, padding=1), dim=1)     # N,2304,Q
-    relevance = torch.bmm(k.transpose(1, 2), q)                   # N,Q,P
-    best, idx = torch.max(relevance, dim=1)
+    if not torch.is_grad_enabled():
+        relevance = torch.bmm(k.transpose(1, 2), q)               # N,Q,P
+        best, idx = torch.max(relevance, dim=1)
+        return best.view(n, 1, h, w), idx
+    # Training: the max passes gradient only to the winning entry, so find
+    # idx without autograd and redo just those P dot products with it; this
+    # skips the two P x Q x 2304 products of the bmm backward.
+    with torch.no_grad():
+        idx = torch.max(torch.bmm(k.transpose(1, 2), q), dim=1)[1]
+    k_best = torch.gather(k, 2, idx.unsqueeze(1).expand(-1, k.size(1), -1))
+    best = (k_best * q).sum(dim=1)
     return best.view(n, 1, h, w), idx
 
 
