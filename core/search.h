@@ -17,6 +17,12 @@ gboolean refsr_search (const RefsrTensor *query, const RefsrTensor *key,
                        gint64 *idx, float *S, const RefsrExec *exec,
                        GError **error);
 
+/* Bytes of scratch memory refsr_search allocates for these sizes (query
+ * c×h×w, key c×key_h×key_w) and thread count; the formula is in search.c.
+ * It grows with P + Q, never with P·Q. */
+gsize refsr_search_scratch_bytes (int c, int h, int w, int key_h, int key_w,
+                                  int n_threads);
+
 /* Plain reference: normalise each 3×3·C patch, dot products, arg-max. */
 void refsr_search_ref (const RefsrTensor *query, const RefsrTensor *key,
                        gint64 *idx, float *S);

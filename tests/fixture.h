@@ -10,6 +10,7 @@ typedef struct
   char *path;
   GMappedFile *mapped;
   RefsrSafetensorsIndex *index;
+  GSList *aligned_copies;
 } Fixture;
 
 /* Full path of a file in the fixtures folder (env REFSR_FIXTURES, set by

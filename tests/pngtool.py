@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""pngtool.py — minimal PNG and safetensors helpers for the CLI tests
+(standard library only, so the tests need no imaging package).
+Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later
+
+  pngtool.py from-fixture CASE.safetensors NAME OUT.png [16]
+      write the U8 HWC tensor NAME as an 8-bit (or 16-bit) RGB PNG
+  pngtool.py compare A.png CASE.safetensors NAME MAXDIFF MAXFRACTION
+      compare a PNG with a U8 tensor: every value within MAXDIFF and at most
+      MAXFRACTION of the values differing
+  pngtool.py size A.png            print WIDTHxHEIGHT
+  pngtool.py keys F.safetensors    print the tensor names, sorted
+  pngtool.py same-tensors A B      exit 0 if both files hold the same
+                                   names, shapes and float values
+"""
+import json
+import struct
+import sys
+import zlib
+
+
+def read_safetensors(path):
+    data = open(path, "rb").read()
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8:8 + n])
+    header.pop("__metadata__", None)
+    body = data[8 + n:]
+    return {k: (v["dtype"], v["shape"], body[v["data_offsets"][0]:v["data_offsets"][1]])
+            for k, v in header.items()}
+
+
+def write_png(path, width, height, rows, depth):
+    raw = b"".join(b"\0" + row for row in rows)
+    def chunk(kind, payload):
+        out = struct.pack(">I", len(payload)) + kind + payload
+        return out + struct.pack(">I", zlib.crc32(kind + payload) & 0xffffffff)
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, 2, 0, 0, 0)
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def read_png_rgb8(path):
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat = 8, b""
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        payload = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, ctype = struct.unpack(">IIBB", payload[:10])
+        elif kind == b"IDAT":
+            idat += payload
+        pos += 12 + n
+    assert depth == 8 and ctype in (2, 6), f"unsupported PNG {depth} bit, type {ctype}"
+    bpp = 3 if ctype == 2 else 4
+    raw, stride, out, prev = zlib.decompress(idat), w * bpp, bytearray(), bytearray(w * bpp)
+    for y in range(h):
+        ftype, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+            if ftype == 1: line[i] = (line[i] + a) & 255
+            elif ftype == 2: line[i] = (line[i] + b) & 255
+            elif ftype == 3: line[i] = (line[i] + (a + b) // 2) & 255
+            elif ftype == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        prev = line
+        for x in range(w):
+            out += line[x * bpp:x * bpp + 3]
+    return w, h, bytes(out)
+
+
+def main(argv):
+    cmd = argv[1]
+    if cmd == "from-fixture":
+        dtype, (h, w, _), data = read_safetensors(argv[2])[argv[3]]
+        depth = int(argv[5]) if len(argv) > 5 else 8
+        rows = [data[y * w * 3:(y + 1) * w * 3] for y in range(h)]
+        if depth == 16:
+            rows = [b"".join(struct.pack(">H", v * 257) for v in row) for row in rows]
+        write_png(argv[4], w, h, rows, depth)
+    elif cmd == "compare":
+        w, h, mine = read_png_rgb8(argv[2])
+        _, shape, want = read_safetensors(argv[3])[argv[4]]
+        assert [h, w, 3] == shape, f"size {w}x{h} differs from {shape}"
+        diffs = [abs(a - b) for a, b in zip(mine, want)]
+        worst, count = max(diffs), sum(d > 0 for d in diffs)
+        print(f"max diff {worst}, {count} of {len(diffs)} values differ")
+        return 0 if worst <= int(argv[5]) and count <= float(argv[6]) * len(diffs) else 1
+    elif cmd == "size":
+        w, h, _ = read_png_rgb8(argv[2])
+        print(f"{w}x{h}")
+    elif cmd == "keys":
+        print(" ".join(sorted(read_safetensors(argv[2]))))
+    elif cmd == "same-tensors":
+        a, b = read_safetensors(argv[2]), read_safetensors(argv[3])
+        return 0 if list(a) == list(b) and all(a[k] == b[k] for k in a) else 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
