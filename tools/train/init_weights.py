@@ -4,10 +4,11 @@
 
 TTSR has no LR-upsampled skip connection, so from a random start the
 network spends its first thousands of steps learning to reproduce the image
-at all.  Here the main path starts as an exact (bilinear-like) x4 upsampler:
-ResBlock second convs and stage tails are zero (identity blocks, as in
-zero-init residual training), the two conv+PixelShuffle steps upsample x2
-bilinearly, and the tail reads the upsampled image back out.  Everything
+at all.  Here the main path starts as a x4 bicubic upsampler: ResBlock
+second convs and stage tails are zero (identity blocks, as in zero-init
+residual training), the merge tail reads the bicubic-upsampled image
+channels back out, and the two conv+PixelShuffle steps start as bilinear x2
+so the x2/x4 branches begin with meaningful features.  Everything
 else keeps a random init, so training only has to learn the *improvement*.
 
 The LTE must stay VGG-shaped (64/128/256) but no ImageNet weights exist
@@ -116,12 +117,18 @@ def init_mainnet(net):
                       net.conv22_tail, net.conv31_tail, net.conv32_tail,
                       net.conv33_tail):
         zero(tail_conv)
+    # Texture heads start silent: random ones add noise to the clean start
+    # (-0.5 dB measured); they still get gradients from the first step.
     for head_conv in (net.conv11_head, net.conv22_head, net.conv33_head):
-        head_conv.weight.data.mul_(0.1)
+        zero(head_conv)
     bilinear_x2_shuffle(net.conv12)
     bilinear_x2_shuffle(net.conv23)
     tail = net.merge_tail
-    pass_through(tail.conv_merge, [(c, c) for c in range(f)])
+    # The output starts as x4 PyTorch-bicubic of the SFE image channels via
+    # conv13 (whose bicubic replicates edges), not via the x33 branch whose
+    # zero-padded upsampling convs would dim the borders.
+    pass_through(tail.conv13, [(c, c) for c in range(f)])
+    pass_through(tail.conv_merge, [(c, f + c) for c in range(f)])
     tail.conv_tail1.weight.data.mul_(0.1)
     tail.conv_tail1.bias.data.zero_()
     for c in range(3):
