@@ -105,7 +105,9 @@ def search(query_lv3, key_lv3):
     with torch.no_grad():
         idx = torch.max(torch.bmm(k.transpose(1, 2), q), dim=1)[1]
     k_best = torch.gather(k, 2, idx.unsqueeze(1).expand(-1, k.size(1), -1))
-    best = (k_best * q).sum(dim=1)
+    # At least float32: under CUDA autocast a 2304-term fp16 sum rounds S.
+    acc = torch.promote_types(q.dtype, torch.float32)
+    best = (k_best.to(acc) * q.to(acc)).sum(dim=1)
     return best.view(n, 1, h, w), idx
 
 
