@@ -181,8 +181,17 @@ def load_checkpoint(path, model, opt, scaler):
 def make_optimizer(model, lr_main, lr_lte):
     lte = [p for p in model.LTE.parameters() if p.requires_grad]
     main = list(model.MainNet.parameters())
-    return torch.optim.Adam([{"params": main, "lr": lr_main},
-                             {"params": lte, "lr": lr_lte}], betas=(0.9, 0.999))
+    return torch.optim.Adam([{"params": main, "lr": lr_main, "initial_lr": lr_main},
+                             {"params": lte, "lr": lr_lte, "initial_lr": lr_lte}],
+                            betas=(0.9, 0.999))
+
+
+def set_warmup_lr(opt, iteration, warmup):
+    """Linear warm-up: Adam's first steps are full-size whatever the gradient
+    scale, which would knock the structured start off course."""
+    factor = min(1.0, (iteration + 1) / warmup) if warmup > 0 else 1.0
+    for group in opt.param_groups:
+        group["lr"] = group["initial_lr"] * factor
 
 
 def train_step(model, opt, scaler, data, amp):
@@ -217,6 +226,7 @@ def parse_args():
     ap.add_argument("--lr-crop", type=int, default=40, help="LR training crop (HR = 4x)")
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--lr-lte", type=float, default=1e-5)
+    ap.add_argument("--warmup", type=int, default=0, help="iterations of linear lr warm-up")
     ap.add_argument("--init", choices=("structured", "random"), default="structured")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch default)")
@@ -245,7 +255,10 @@ def setup(args):
     model.to(args.device).train()
     amp = args.device.startswith("cuda") and not args.no_amp
     opt = make_optimizer(model, args.lr, args.lr_lte)
-    scaler = torch.cuda.amp.GradScaler(enabled=amp)
+    if hasattr(torch, "amp") and hasattr(torch.amp, "GradScaler"):  # torch >= 2.3
+        scaler = torch.amp.GradScaler("cuda", enabled=amp)
+    else:
+        scaler = torch.cuda.amp.GradScaler(enabled=amp)
     return model, opt, scaler, amp
 
 
@@ -293,6 +306,7 @@ def loop(args, model, opt, scaler, amp, state, trainset, valset, log):
     while True:
         data = batch(trainset, rng, args.batch, args.lr_crop, args.device)
         t0 = time.time()
+        set_warmup_lr(opt, state["iter"], args.warmup)
         losses.append(train_step(model, opt, scaler, data, amp))
         state["train_s"] += time.time() - t0
         state["iter"] += 1
