@@ -19,9 +19,23 @@ import random
 import sys
 import time
 
-import numpy as np
-import torch
-from PIL import Image
+
+def pin_blas_threads(argv):
+    """torch.set_num_threads does not reach OpenBLAS's own thread pool (it ran
+    torch.bmm on 2 cores with --threads 1); size it before torch loads it."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--threads", type=int, default=0)
+    threads = pre.parse_known_args(argv)[0].threads
+    if threads > 0:
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = str(threads)
+
+
+pin_blas_threads(sys.argv[1:])
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
