@@ -87,11 +87,24 @@ def check_structured_init():
     return err < 1e-5, f"max diff {err:.3g}"
 
 
+def check_meanshift():
+    """Fixed LTE input normalisation equals spec section 4 in float32."""
+    shift = ttsr.MeanShift()
+    mean = np.float32(ttsr.IMAGENET_MEAN)
+    std = np.float32(ttsr.IMAGENET_STD)
+    w = np.diag(np.float32(1.0) / std).reshape(3, 3, 1, 1)
+    ok = (np.array_equal(shift.weight.detach().numpy(), w)
+          and np.array_equal(shift.bias.detach().numpy(), -mean / std)
+          and not any(p.requires_grad for p in shift.parameters()))
+    return ok, "diag(1/std), -mean/std, frozen"
+
+
 def main():
     torch.set_num_threads(1)
     checks = {"safetensors round trip": check_st_roundtrip,
               "training search gradient": check_search_gradient,
-              "structured init upsampler": check_structured_init}
+              "structured init upsampler": check_structured_init,
+              "LTE MeanShift values": check_meanshift}
     failed = 0
     for name, fn in checks.items():
         ok, detail = fn()
