@@ -4,7 +4,8 @@
 set -eu
 PKGS="meson ninja-build gcc clang libclang-rt-dev pkgconf gettext
   libglib2.0-dev libgegl-dev libbabl-dev libopenblas-dev
-  gimp libgimp-3.0-dev xvfb xauth locales"
+  gimp libgimp-3.0-dev xvfb xauth locales
+  python3-torch python3-numpy python3-pil"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
