@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+# The C engine and tools/train/ttsr.py give the same output for the same
+# weights and inputs.
+# Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later
+"""test_engine_parity.py REFSR WEIGHTS...
+
+Runs the `refsr` command with --dump on a fixture image pair (case b: odd
+sizes, a reference cropped to multiples of 4) for each weights file, runs
+the PyTorch model of tools/train on the same uint8 inputs preprocessed with
+Pillow, and compares with the fixture README's tolerances: idx exact where
+the top-2 margin is >= 1e-4, S within 1e-5, sr within 1e-4 (where an index
+differs, only output pixels more than 10 LR pixels away are compared).
+Exit 0 / 1, or 77 (skip) without PyTorch or Pillow.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, "..", "..", "tests")]
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+try:
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+    from PIL import Image
+except ImportError as e:
+    print(f"SKIP: {e}")
+    sys.exit(77)
+
+import pngtool
+import st_io
+from test_parity import FIXTURES, load_model
+
+MARGIN_EPS, S_TOL, SR_TOL, FAR = 1e-4, 1e-5, 1e-4, 10
+
+
+def to_tensor(u8):
+    x = u8.astype(np.float32) / np.float32(127.5) - np.float32(1.0)
+    return torch.from_numpy(x.transpose(2, 0, 1)[None].copy())
+
+
+def preprocess(lr, ref):
+    """The four network inputs, as the official Trainer.test makes them."""
+    h, w = lr.shape[:2]
+    H, W = ref.shape[0] // 4 * 4, ref.shape[1] // 4 * 4
+    ref = ref[:H, :W]
+    resize = lambda a, size: np.array(Image.fromarray(a).resize(size, Image.BICUBIC))
+    lrsr = resize(lr, (4 * w, 4 * h))
+    refsr = resize(resize(ref, (W // 4, H // 4)), (W, H))
+    return [to_tensor(a) for a in (lr, lrsr, ref, refsr)]
+
+
+def top2_margin(model, lrsr, refsr):
+    q = F.normalize(F.unfold(model.LTE((lrsr + 1) / 2)[2], 3, padding=1), dim=1)
+    k = F.normalize(F.unfold(model.LTE((refsr + 1) / 2)[2], 3, padding=1), dim=1)
+    top = torch.topk(torch.bmm(k.transpose(1, 2), q)[0], 2, dim=0).values
+    return (top[0] - top[1]).numpy()
+
+
+def far_from(bad, h, w):
+    """Mask of 4h×4w output pixels more than FAR LR pixels from every bad p."""
+    ys, xs = np.divmod(np.flatnonzero(bad), w)
+    yy, xx = np.mgrid[0:4 * h, 0:4 * w] // 4
+    ok = np.ones((4 * h, 4 * w), bool)
+    for y, x in zip(ys, xs):
+        ok &= np.maximum(abs(yy - y), abs(xx - x)) > FAR
+    return ok
+
+
+def check(refsr_cli, weights, lr_png, ref_png, lr, ref, tmp):
+    dump = os.path.join(tmp, "dump.safetensors")
+    subprocess.run([refsr_cli, "-q", "--threads", "1", "--weights", weights,
+                    "-r", ref_png, "-o", os.path.join(tmp, "sr.png"),
+                    "--dump", dump, lr_png], check=True)
+    c, _ = st_io.read(dump)
+    model = load_model(weights)
+    x_lr, x_lrsr, x_ref, x_refsr = preprocess(lr, ref)
+    with torch.no_grad():
+        S, idx, t3, t2, t1 = model.textures(x_lrsr, x_ref, x_refsr)
+        sr = model.MainNet(x_lr, S, t3, t2, t1).numpy()
+        margin = top2_margin(model, x_lrsr, x_refsr)
+    idx = idx.numpy().reshape(-1)
+    differ = idx != c["idx"]
+    h, w = lr.shape[:2]
+    name = os.path.basename(weights)
+    s_err = float(np.abs(S.numpy().reshape(-1) - c["S"].reshape(-1))
+                  [margin >= MARGIN_EPS].max(initial=0))
+    results = [(f"{name} idx", not np.any(differ & (margin >= MARGIN_EPS)),
+                f"{int(differ.sum())} differ, all at near-ties"
+                if differ.any() else "identical"),
+               (f"{name} S", s_err <= S_TOL, f"max diff {s_err:.3g}")]
+    mask = far_from(differ, h, w)
+    err = float(np.abs(sr - c["sr"])[..., mask].max(initial=0))
+    results.append((f"{name} sr", err <= SR_TOL, f"max diff {err:.3g}"))
+    return results
+
+
+def main():
+    refsr_cli, weights = sys.argv[1], [w for w in sys.argv[2:] if os.path.exists(w)]
+    case = os.path.join(FIXTURES, "case-b.safetensors")
+    if not weights or not os.path.exists(case):
+        print("SKIP: no weights or fixtures")
+        return 77
+    torch.set_num_threads(1)
+    data, _ = st_io.read(case)
+    passed = failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        pngs = []
+        for key in ("lr_u8", "ref_u8"):
+            path = os.path.join(tmp, key + ".png")
+            pngtool.main(["pngtool", "from-fixture", case, key, path])
+            pngs.append(path)
+        for w in weights:
+            for check_name, ok, detail in check(refsr_cli, w, *pngs,
+                                                data["lr_u8"], data["ref_u8"], tmp):
+                print(f"{'ok  ' if ok else 'FAIL'} {check_name}: {detail}")
+                passed, failed = passed + ok, failed + (not ok)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
