@@ -11,7 +11,7 @@
  *   name is charged to a budget of PICKLE_MAX_BYTES, so a hostile pickle
  *   is rejected with an error after at most that much, whatever the file
  *   size (each opcode makes at most one value, so what is charged also
- *   stays within about 80 times the bytes read);
+ *   stays within 64 times the bytes read);
  * - a memo index may not exceed the number of values made so far
  *   (picklers number them in order), so one PUT cannot reserve a huge
  *   memo;
@@ -51,7 +51,7 @@ typedef struct
   const char *what;
   gsize op_pos;
   guint8 op;
-  GPtrArray *stack; /* RefsrPickleValue* (borrowed from pickle->values) */
+  GPtrArray *stack; /* RefsrPickleValue* (borrowed from pickle->chunks) */
   GArray *marks;    /* guint: stack length at each MARK */
   GPtrArray *memo;  /* RefsrPickleValue* or NULL for never-stored slots */
   gsize charged;    /* bytes charged to the budget */

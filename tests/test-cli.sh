@@ -123,11 +123,14 @@ for sig in INT TERM; do
   "$REFSR" --weights "$W16" -r "$T/ref.png" -o "$T/never.png" \
     --dump "$T/partial.safetensors" "$T/ref.png" >"$T/out" 2>"$T/err" &
   pid=$!
-  # SigCgt's last hex digit holds signals 1-4; SIGINT and SIGTERM are
-  # caught together, so SIGINT's bit (2) says the handler is in place
+  # Wait for refsr itself (before the exec, $pid is a copy of this shell,
+  # which catches SIGINT too), then for its handler: SigCgt's last hex
+  # digit holds signals 1-4, and SIGINT's bit (2) is set with SIGTERM's.
   while kill -0 $pid 2>/dev/null; do
-    d=$(sed -n 's/^SigCgt:.*\(.\)$/\1/p' /proc/$pid/status 2>/dev/null)
-    [ -n "$d" ] && [ $((0x$d & 2)) -ne 0 ] && break
+    if [ "$(cat /proc/$pid/comm 2>/dev/null)" = refsr ]; then
+      d=$(sed -n 's/^SigCgt:.*\(.\)$/\1/p' /proc/$pid/status 2>/dev/null)
+      [ -n "$d" ] && [ $((0x$d & 2)) -ne 0 ] && break
+    fi
     sleep 0.01
   done
   kill -$sig $pid
