@@ -2,25 +2,56 @@
  * image file, and conversion of PyTorch checkpoints.
  * Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later */
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "image-io.h"
+#include "model.h"
 #include "refsr-config.h"
 #include "refsr.h"
 #include "state-dict.h"
 
 #define DEFAULT_MODEL "refsr-default.safetensors"
 
-static volatile int cancel_requested;
+/* Set by SIGINT/SIGTERM; the engine polls it through RefsrOptions.cancel,
+ * which is an int: sig_atomic_t is one on every platform GLib runs on. */
+static volatile sig_atomic_t cancel_requested;
+G_STATIC_ASSERT (sizeof (sig_atomic_t) == sizeof (int));
 
 static void
 on_interrupt (int sig)
 {
   (void) sig;
   cancel_requested = 1;
+}
+
+/* The first Ctrl-C cancels cleanly (the work stops at the next check and
+ * nothing is written); SA_RESETHAND makes a second one end the process at
+ * once, as usual. */
+static void
+catch_interrupts (void)
+{
+  struct sigaction action;
+
+  memset (&action, 0, sizeof action);
+  action.sa_handler = on_interrupt;
+  action.sa_flags = SA_RESETHAND | SA_RESTART;
+  sigemptyset (&action.sa_mask);
+  sigaction (SIGINT, &action, NULL);
+  sigaction (SIGTERM, &action, NULL);
+}
+
+static gboolean
+check_cancel (GError **error)
+{
+  if (!cancel_requested)
+    return TRUE;
+  g_set_error_literal (error, REFSR_ERROR, REFSR_ERROR_CANCELLED,
+                       "cancelled; nothing was written");
+  return FALSE;
 }
 
 typedef struct
@@ -31,19 +62,35 @@ typedef struct
   char **inputs;
 } CliArgs;
 
+typedef struct
+{
+  int last_percent;
+  gboolean line_open; /* a progress line without its newline is shown */
+} Progress;
+
 static void
 print_progress (double fraction, const char *stage, void *data)
 {
-  int *last = data;
+  Progress *progress = data;
   int percent = (int) (fraction * 100.0);
 
-  if (percent == *last)
+  if (percent == progress->last_percent)
     return;
-  *last = percent;
+  progress->last_percent = percent;
   fprintf (stderr, "\r%3d%%  %-16s", percent, stage);
-  if (fraction >= 1.0)
+  progress->line_open = fraction < 1.0;
+  if (!progress->line_open)
     fputc ('\n', stderr);
   fflush (stderr);
+}
+
+/* Keeps an error message that follows on a line of its own. */
+static void
+end_progress_line (Progress *progress)
+{
+  if (progress->line_open)
+    fputc ('\n', stderr);
+  progress->line_open = FALSE;
 }
 
 /* The model used without --weights: $REFSR_WEIGHTS, the installed data
@@ -114,15 +161,45 @@ static gboolean
 check_writable (const char *path, GError **error)
 {
   char *dir = g_path_get_dirname (path);
-  gboolean ok = g_file_test (dir, G_FILE_TEST_IS_DIR)
-                && access (dir, W_OK) == 0;
+  const char *problem = NULL;
 
-  if (!ok)
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    problem = "no such folder";
+  else if (access (dir, W_OK) != 0)
+    problem = "the folder is not writable";
+  else if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    problem = "it is a folder";
+  if (problem != NULL)
     g_set_error (error, REFSR_ERROR, REFSR_ERROR_IO,
-                 "Could not write '%s': %s", path,
-                 g_file_test (dir, G_FILE_TEST_IS_DIR)
-                     ? "the folder is not writable" : "no such folder");
+                 "Could not write '%s': %s", path, problem);
   g_free (dir);
+  return problem == NULL;
+}
+
+/* Writes the PNG, then the dump if asked, so that either every output
+ * appears complete or none does: the PNG waits under a temporary name
+ * until the dump is written, and the dump is removed again if the PNG
+ * cannot take its place (a dump that was there before is then lost). */
+static gboolean
+write_outputs (const char *output, const char *dump, const RefsrResult *r,
+               GError **error)
+{
+  GBytes *png = cli_image_encode_png (r->pixels, r->width, r->height, error);
+  CliOutput pending = { NULL, NULL };
+  gboolean ok, dump_written = FALSE;
+
+  ok = png != NULL
+       && cli_output_write (&pending, output, g_bytes_get_data (png, NULL),
+                            g_bytes_get_size (png), error)
+       && check_cancel (error);
+  if (png != NULL)
+    g_bytes_unref (png);
+  if (ok && dump != NULL)
+    ok = dump_written = write_dump (dump, r, error);
+  ok = ok && check_cancel (error) && cli_output_commit (&pending, error);
+  if (!ok && dump_written)
+    g_unlink (dump);
+  cli_output_discard (&pending);
   return ok;
 }
 
@@ -150,31 +227,32 @@ super_resolve (const CliArgs *args, GError **error)
   RefsrOptions options = REFSR_OPTIONS_INIT;
   char *output = args->output ? g_strdup (args->output)
                               : default_output (args->inputs[0]);
-  int last_percent = -1;
+  Progress progress = { -1, FALSE };
   gboolean ok = FALSE;
 
   options.n_threads = args->threads;
-  options.cancel = &cancel_requested;
+  options.cancel = (const volatile int *) &cancel_requested;
   options.keep_textures = args->dump != NULL;
   if (!args->quiet && isatty (2))
     {
       options.progress = print_progress;
-      options.progress_data = &last_percent;
+      options.progress_data = &progress;
     }
   if (check_writable (output, error)
       && (args->dump == NULL || check_writable (args->dump, error))
       && (model = load_model (args->weights, error)) != NULL
       && cli_image_load (args->inputs[0], &lr, error)
-      && cli_image_load (args->reference, &ref, error))
+      && cli_image_load (args->reference, &ref, error)
+      && check_cancel (error))
     {
       RefsrImage lr_img = { lr.pixels, lr.width, lr.height, lr.width * 3 };
       RefsrImage ref_img = { ref.pixels, ref.width, ref.height, ref.width * 3 };
       result = refsr_run (model, &lr_img, &ref_img, &options, error);
     }
   if (result != NULL)
-    ok = (args->dump == NULL || write_dump (args->dump, result, error))
-         && cli_image_save_png (output, result->pixels, result->width,
-                                result->height, error);
+    ok = write_outputs (output, args->dump, result, error);
+  if (!ok)
+    end_progress_line (&progress);
   if (ok && !args->quiet)
     printf ("%s: %d×%d -> %s %d×%d\n", args->inputs[0], lr.width, lr.height,
             output, result->width, result->height);
@@ -186,10 +264,37 @@ super_resolve (const CliArgs *args, GError **error)
   return ok;
 }
 
+/* Writes the bound weights under their canonical names, in the
+ * architecture's order: without DataParallel's "module." prefix (the
+ * binder strips it) and without the training-only LTE_copy tensors. */
+static gboolean
+write_model (const RefsrModel *model, const char *path, GError **error)
+{
+  GPtrArray *keys = refsr_model_expected_keys (&model->config);
+  RefsrSafetensorsEntry *entries = g_new0 (RefsrSafetensorsEntry, keys->len);
+  gboolean ok;
+
+  for (guint i = 0; i < keys->len; i++)
+    {
+      const RefsrExpectedKey *key = g_ptr_array_index (keys, i);
+      /* binding checked that every expected key is there */
+      const RefsrStateTensor *t = refsr_state_dict_get (model->weights,
+                                                        key->name);
+      entries[i].name = key->name;
+      entries[i].dtype = "F32";
+      entries[i].ndim = t->ndim;
+      memcpy (entries[i].shape, t->shape, sizeof t->shape);
+      entries[i].data = t->data;
+    }
+  ok = refsr_safetensors_write (path, entries, (int) keys->len, NULL, error);
+  g_free (entries);
+  g_ptr_array_unref (keys);
+  return ok;
+}
+
 static gboolean
 convert (int argc, char **argv, GError **error)
 {
-  RefsrStateDict *sd;
   RefsrModel *model;
   gboolean ok;
 
@@ -199,14 +304,12 @@ convert (int argc, char **argv, GError **error)
                            "usage: refsr convert IN.pt OUT.safetensors");
       return FALSE;
     }
-  /* check the weights fit the architecture before writing anything */
-  if ((model = refsr_model_load (argv[2], error)) == NULL)
+  /* loading binds and checks every tensor before anything is written */
+  if (!check_writable (argv[3], error)
+      || (model = refsr_model_load (argv[2], error)) == NULL)
     return FALSE;
+  ok = check_cancel (error) && write_model (model, argv[3], error);
   refsr_model_free (model);
-  if ((sd = refsr_state_dict_load (argv[2], error)) == NULL)
-    return FALSE;
-  ok = refsr_state_dict_write_safetensors (sd, argv[3], error);
-  refsr_state_dict_free (sd);
   return ok;
 }
 
@@ -266,8 +369,7 @@ main (int argc, char **argv)
   GError *error = NULL;
   gboolean ok;
 
-  signal (SIGINT, on_interrupt);
-  signal (SIGTERM, on_interrupt);
+  catch_interrupts ();
   if (argc >= 2 && strcmp (argv[1], "convert") == 0)
     ok = convert (argc, argv, &error);
   else if ((ok = parse_args (&argc, &argv, &args, &error)))

@@ -4,21 +4,39 @@
  *
  * Only the opcodes a saved state dict uses are understood.  Every value is
  * allocated into the RefsrPickle and freed with it, so shared (memo) and
- * even cyclic references need no reference counting.  The stack, the mark
- * stack and the memo are bounded; nothing here recurses. */
+ * even cyclic references need no reference counting.  Nothing here
+ * recurses, and what a file can make us hold is bounded:
+ *
+ * - every value, container slot, stack entry, mark, memo slot and global
+ *   name is charged to a budget of PICKLE_MAX_BYTES, so a hostile pickle
+ *   is rejected with an error after at most that much, whatever the file
+ *   size (each opcode makes at most one value, so what is charged also
+ *   stays within 64 times the bytes read);
+ * - a memo index may not exceed the number of values made so far
+ *   (picklers number them in order), so one PUT cannot reserve a huge
+ *   memo;
+ * - the allocations that grow with the input use g_try_* and fail with
+ *   REFSR_ERROR_NO_MEMORY.
+ *
+ * A state dict needs little: TTSR's (300 tensors) about 0.7 MiB, the
+ * largest one model.c accepts (1024 ResBlocks per group, 29,000 tensors)
+ * about 60 MiB. */
 #include "pickle.h"
 
 #include <string.h>
 
+#include "bytes.h"
 #include "refsr.h"
 
 #define PICKLE_MAX_STACK    (1u << 20)
-#define PICKLE_MAX_MEMO     (1u << 22)
+#define PICKLE_MAX_BYTES    ((gsize) 128 << 20)
 #define PICKLE_MAX_GLOBAL   256
+#define PICKLE_CHUNK        1024 /* values per allocation */
 
 struct RefsrPickle
 {
-  GPtrArray *values;  /* every RefsrPickleValue made, owned */
+  GPtrArray *chunks;  /* arrays of PICKLE_CHUNK values, owned */
+  gsize n_values;     /* values used in all chunks */
   GPtrArray *strings; /* copies of GLOBAL names, owned */
   RefsrPickleValue *root;
 };
@@ -28,13 +46,15 @@ typedef struct
   RefsrPickle *pickle;
   const guint8 *data;
   gsize size, pos;
+  gboolean cut;     /* size was capped below the data's length */
   gsize base;
   const char *what;
   gsize op_pos;
   guint8 op;
-  GPtrArray *stack; /* RefsrPickleValue* (borrowed from pickle->values) */
+  GPtrArray *stack; /* RefsrPickleValue* (borrowed from pickle->chunks) */
   GArray *marks;    /* guint: stack length at each MARK */
   GPtrArray *memo;  /* RefsrPickleValue* or NULL for never-stored slots */
+  gsize charged;    /* bytes charged to the budget */
 } Unpickler;
 
 static const char *
@@ -108,54 +128,124 @@ fail (Unpickler *u, GError **error, const char *format, ...)
 }
 
 static gboolean
+fail_no_memory (Unpickler *u, GError **error)
+{
+  g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
+               "weights file '%s': out of memory unpickling at byte %"
+               G_GSIZE_FORMAT, u->what, u->base + u->op_pos);
+  return FALSE;
+}
+
+static gboolean
+charge (Unpickler *u, gsize bytes, GError **error)
+{
+  if (bytes > PICKLE_MAX_BYTES - u->charged)
+    return fail (u, error, "unpickling would need more than %" G_GSIZE_FORMAT
+                 " MiB, far more than a state dict of tensors does",
+                 PICKLE_MAX_BYTES >> 20);
+  u->charged += bytes;
+  return TRUE;
+}
+
+/* The pickle runs past u->size: the end of the data, or the cap the
+ * caller set for a pickle that must be short. */
+static gboolean
+fail_past_end (Unpickler *u, GError **error)
+{
+  if (u->cut)
+    {
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_WEIGHTS,
+                   "weights file '%s': the pickle at byte %" G_GSIZE_FORMAT
+                   " does not end within %" G_GSIZE_FORMAT " bytes, the most "
+                   "it may have there: not a PyTorch file", u->what, u->base,
+                   u->size);
+      return FALSE;
+    }
+  return fail (u, error, "the pickle ends without STOP (file truncated?)");
+}
+
+static gboolean
 need (Unpickler *u, gsize n, GError **error)
 {
   if (n > u->size - u->pos)
-    return fail (u, error, "truncated: needs %" G_GSIZE_FORMAT
-                 " more bytes, the data has %" G_GSIZE_FORMAT, n,
-                 u->size - u->pos);
+    {
+      if (u->cut)
+        return fail_past_end (u, error);
+      return fail (u, error, "truncated: needs %" G_GSIZE_FORMAT
+                   " more bytes, the data has %" G_GSIZE_FORMAT, n,
+                   u->size - u->pos);
+    }
   return TRUE;
 }
 
 static guint64
 read_le (Unpickler *u, int n)
 {
-  guint64 v = 0;
+  const guint8 *p = u->data + u->pos;
 
-  for (int i = n - 1; i >= 0; i--)
-    v = (v << 8) | u->data[u->pos + i];
   u->pos += n;
-  return v;
+  return n == 1 ? p[0] : n == 2 ? refsr_read_le16 (p) : refsr_read_le32 (p);
 }
 
 static RefsrPickleValue *
-new_value (Unpickler *u, RefsrPickleKind kind)
+new_value (Unpickler *u, RefsrPickleKind kind, GError **error)
 {
-  RefsrPickleValue *v = g_new0 (RefsrPickleValue, 1);
+  RefsrPickle *pickle = u->pickle;
+  gsize slot = pickle->n_values % PICKLE_CHUNK;
+  RefsrPickleValue *v;
 
+  if (!charge (u, sizeof *v, error))
+    return NULL;
+  if (slot == 0)
+    {
+      RefsrPickleValue *chunk = g_try_new0 (RefsrPickleValue, PICKLE_CHUNK);
+      if (chunk == NULL)
+        {
+          fail_no_memory (u, error);
+          return NULL;
+        }
+      g_ptr_array_add (pickle->chunks, chunk);
+    }
+  v = (RefsrPickleValue *) g_ptr_array_index (pickle->chunks,
+                                              pickle->chunks->len - 1) + slot;
+  pickle->n_values++;
   v->kind = kind;
   v->offset = u->base + u->op_pos;
-  g_ptr_array_add (u->pickle->values, v);
   return v;
 }
 
-static void
-add_item (RefsrPickleValue *container, RefsrPickleValue *item)
+/* Makes room for n more items in container. */
+static gboolean
+reserve_items (Unpickler *u, RefsrPickleValue *container, gsize n,
+               GError **error)
 {
-  if (container->n_items == container->alloc_items)
-    {
-      container->alloc_items = MAX (4, container->alloc_items * 2);
-      container->items = g_renew (RefsrPickleValue *, container->items,
-                                  container->alloc_items);
-    }
-  container->items[container->n_items++] = item;
+  gsize want = container->n_items + n, alloc;
+  RefsrPickleValue **items;
+
+  if (want <= container->alloc_items)
+    return TRUE;
+  /* doubling keeps one-at-a-time APPENDs linear; the budget keeps
+   * alloc far from overflowing */
+  alloc = MAX (want, MAX (4, container->alloc_items * 2));
+  if (!charge (u, (alloc - container->alloc_items) * sizeof *items, error))
+    return FALSE;
+  items = g_try_renew (RefsrPickleValue *, container->items, alloc);
+  if (items == NULL)
+    return fail_no_memory (u, error);
+  container->items = items;
+  container->alloc_items = alloc;
+  return TRUE;
 }
 
 static gboolean
 push (Unpickler *u, RefsrPickleValue *v, GError **error)
 {
+  if (v == NULL)
+    return FALSE; /* new_value failed and said why */
   if (u->stack->len >= PICKLE_MAX_STACK)
     return fail (u, error, "stack deeper than %u entries", PICKLE_MAX_STACK);
+  if (!charge (u, sizeof v, error))
+    return FALSE;
   g_ptr_array_add (u->stack, v);
   return TRUE;
 }
@@ -209,12 +299,16 @@ pop_mark (Unpickler *u, guint *first, GError **error)
 }
 
 /* Moves stack[first..] into container (in order) and drops them. */
-static void
-move_items (Unpickler *u, guint first, RefsrPickleValue *container)
+static gboolean
+move_items (Unpickler *u, guint first, RefsrPickleValue *container,
+            GError **error)
 {
+  if (!reserve_items (u, container, u->stack->len - first, error))
+    return FALSE;
   for (guint i = first; i < u->stack->len; i++)
-    add_item (container, g_ptr_array_index (u->stack, i));
+    container->items[container->n_items++] = g_ptr_array_index (u->stack, i);
   g_ptr_array_set_size (u->stack, first);
+  return TRUE;
 }
 
 static gboolean
@@ -227,8 +321,9 @@ op_collect (Unpickler *u, RefsrPickleKind kind, GError **error)
     return FALSE;
   if (kind == REFSR_PICKLE_DICT && (u->stack->len - first) % 2 != 0)
     return fail (u, error, "odd number of keys and values");
-  v = new_value (u, kind);
-  move_items (u, first, v);
+  if ((v = new_value (u, kind, error)) == NULL
+      || !move_items (u, first, v, error))
+    return FALSE;
   return push (u, v, error);
 }
 
@@ -239,8 +334,9 @@ op_small_tuple (Unpickler *u, guint n, GError **error)
 
   if (above_mark (u) < n)
     return fail (u, error, "stack underflow");
-  v = new_value (u, REFSR_PICKLE_TUPLE);
-  move_items (u, u->stack->len - n, v);
+  if ((v = new_value (u, REFSR_PICKLE_TUPLE, error)) == NULL
+      || !move_items (u, u->stack->len - n, v, error))
+    return FALSE;
   return push (u, v, error);
 }
 
@@ -258,7 +354,8 @@ op_text (Unpickler *u, int len_bytes, RefsrPickleKind kind, GError **error)
   if (kind == REFSR_PICKLE_STRING
       && !g_utf8_validate ((const char *) u->data + u->pos, len, NULL))
     return fail (u, error, "string is not valid UTF-8 or contains NUL");
-  v = new_value (u, kind);
+  if ((v = new_value (u, kind, error)) == NULL)
+    return FALSE;
   v->u.str.data = (const char *) u->data + u->pos;
   v->u.str.len = len;
   u->pos += len;
@@ -274,7 +371,8 @@ op_int (Unpickler *u, int n_bytes, gboolean is_signed, GError **error)
   if (!need (u, n_bytes, error))
     return FALSE;
   raw = read_le (u, n_bytes);
-  v = new_value (u, REFSR_PICKLE_INT);
+  if ((v = new_value (u, REFSR_PICKLE_INT, error)) == NULL)
+    return FALSE;
   v->u.integer = is_signed ? (gint64) (gint32) (guint32) raw : (gint64) raw;
   return push (u, v, error);
 }
@@ -301,7 +399,8 @@ op_long1 (Unpickler *u, GError **error)
       fits = FALSE;
   if (!fits)
     {
-      v = new_value (u, REFSR_PICKLE_BIGINT);
+      if ((v = new_value (u, REFSR_PICKLE_BIGINT, error)) == NULL)
+        return FALSE;
       v->u.str.data = (const char *) bytes;
       v->u.str.len = n;
       return push (u, v, error);
@@ -312,7 +411,8 @@ op_long1 (Unpickler *u, GError **error)
     raw |= (guint64) bytes[i] << (8 * i);
   if (used > 0 && used < 8 && (bytes[used - 1] & 0x80))
     raw |= G_MAXUINT64 << (8 * used);
-  v = new_value (u, REFSR_PICKLE_INT);
+  if ((v = new_value (u, REFSR_PICKLE_INT, error)) == NULL)
+    return FALSE;
   v->u.integer = (gint64) raw;
   return push (u, v, error);
 }
@@ -329,7 +429,8 @@ op_binfloat (Unpickler *u, GError **error)
   for (int i = 0; i < 8; i++) /* big-endian */
     bits = (bits << 8) | u->data[u->pos++];
   memcpy (&d, &bits, sizeof d);
-  v = new_value (u, REFSR_PICKLE_FLOAT);
+  if ((v = new_value (u, REFSR_PICKLE_FLOAT, error)) == NULL)
+    return FALSE;
   v->u.real = d;
   return push (u, v, error);
 }
@@ -354,12 +455,9 @@ static gboolean
 make_global (Unpickler *u, const char *module, gsize module_len,
              const char *name, gsize name_len, GError **error)
 {
-  char *m = g_strndup (module, module_len);
-  char *n = g_strndup (name, name_len);
+  char *m, *n;
   RefsrPickleValue *v;
 
-  g_ptr_array_add (u->pickle->strings, m);
-  g_ptr_array_add (u->pickle->strings, n);
   for (gsize i = 0; i < module_len + name_len; i++)
     {
       guchar c = i < module_len ? (guchar) module[i]
@@ -367,10 +465,17 @@ make_global (Unpickler *u, const char *module, gsize module_len,
       if (c < 0x20 || c > 0x7e)
         return fail (u, error, "global name has non-printable characters");
     }
+  if (!charge (u, module_len + name_len + 2, error))
+    return FALSE;
+  m = g_strndup (module, module_len);
+  n = g_strndup (name, name_len);
+  g_ptr_array_add (u->pickle->strings, m);
+  g_ptr_array_add (u->pickle->strings, n);
   if (!global_allowed (m, n))
     return fail (u, error, "refusing global '%s.%s': a weights file may only "
                  "name torch tensor storages and rebuild functions", m, n);
-  v = new_value (u, REFSR_PICKLE_GLOBAL);
+  if ((v = new_value (u, REFSR_PICKLE_GLOBAL, error)) == NULL)
+    return FALSE;
   v->u.global.module = m;
   v->u.global.name = n;
   return push (u, v, error);
@@ -429,12 +534,13 @@ op_reduce (Unpickler *u, GError **error)
     {
       if (args->n_items != 0)
         return fail (u, error, "OrderedDict called with arguments");
-      return push (u, new_value (u, REFSR_PICKLE_DICT), error);
+      return push (u, new_value (u, REFSR_PICKLE_DICT, error), error);
     }
   if (strcmp (callee->u.global.module, "torch._utils") != 0)
     return fail (u, error, "refusing to call '%s.%s'",
                  callee->u.global.module, callee->u.global.name);
-  v = new_value (u, REFSR_PICKLE_REBUILD);
+  if ((v = new_value (u, REFSR_PICKLE_REBUILD, error)) == NULL)
+    return FALSE;
   v->u.call.callee = callee;
   v->u.call.args = args;
   return push (u, v, error);
@@ -445,10 +551,10 @@ op_persid (Unpickler *u, GError **error)
 {
   RefsrPickleValue *pid = pop (u, error), *v;
 
-  if (pid == NULL)
+  if (pid == NULL || (v = new_value (u, REFSR_PICKLE_PERSID, error)) == NULL
+      || !reserve_items (u, v, 1, error))
     return FALSE;
-  v = new_value (u, REFSR_PICKLE_PERSID);
-  add_item (v, pid);
+  v->items[v->n_items++] = pid;
   return push (u, v, error);
 }
 
@@ -481,8 +587,7 @@ op_fill (Unpickler *u, RefsrPickleKind kind, gboolean many, GError **error)
     return fail (u, error, "target is a %s, not a %s",
                  refsr_pickle_kind_name (target->kind),
                  refsr_pickle_kind_name (kind));
-  move_items (u, first, target);
-  return TRUE;
+  return move_items (u, first, target, error);
 }
 
 static gboolean
@@ -499,11 +604,16 @@ op_put (Unpickler *u, int index_bytes, GError **error)
     index = read_le (u, index_bytes);
   if ((v = top (u, error)) == NULL)
     return FALSE;
-  if (index >= PICKLE_MAX_MEMO)
-    return fail (u, error, "memo index %" G_GUINT64_FORMAT
-                 " is out of range (at most %u)", index, PICKLE_MAX_MEMO - 1);
+  if (index > u->pickle->n_values)
+    return fail (u, error, "memo index %" G_GUINT64_FORMAT " is out of range "
+                 "(only %" G_GSIZE_FORMAT " values were made)", index,
+                 u->pickle->n_values);
   if (index >= u->memo->len)
-    g_ptr_array_set_size (u->memo, index + 1);
+    {
+      if (!charge (u, (index + 1 - u->memo->len) * sizeof v, error))
+        return FALSE;
+      g_ptr_array_set_size (u->memo, index + 1);
+    }
   g_ptr_array_index (u->memo, index) = v;
   return TRUE;
 }
@@ -531,6 +641,8 @@ op_mark (Unpickler *u, GError **error)
 
   if (u->marks->len >= PICKLE_MAX_STACK)
     return fail (u, error, "more than %u nested marks", PICKLE_MAX_STACK);
+  if (!charge (u, sizeof len, error))
+    return FALSE;
   g_array_append_val (u->marks, len);
   return TRUE;
 }
@@ -561,21 +673,21 @@ op_constant (Unpickler *u, GError **error)
   switch (u->op)
     {
     case 'N':
-      v = new_value (u, REFSR_PICKLE_NONE);
+      v = new_value (u, REFSR_PICKLE_NONE, error);
       break;
     case 0x88:
     case 0x89:
-      v = new_value (u, REFSR_PICKLE_BOOL);
-      v->u.boolean = u->op == 0x88;
+      if ((v = new_value (u, REFSR_PICKLE_BOOL, error)) != NULL)
+        v->u.boolean = u->op == 0x88;
       break;
     case '}':
-      v = new_value (u, REFSR_PICKLE_DICT);
+      v = new_value (u, REFSR_PICKLE_DICT, error);
       break;
     case ']':
-      v = new_value (u, REFSR_PICKLE_LIST);
+      v = new_value (u, REFSR_PICKLE_LIST, error);
       break;
     default:
-      v = new_value (u, REFSR_PICKLE_TUPLE);
+      v = new_value (u, REFSR_PICKLE_TUPLE, error);
       break;
     }
   return push (u, v, error);
@@ -624,21 +736,18 @@ dispatch (Unpickler *u, GError **error)
     }
 }
 
-static void
-pickle_value_free (gpointer p)
-{
-  RefsrPickleValue *v = p;
-
-  g_free (v->items);
-  g_free (v);
-}
-
 void
 refsr_pickle_free (RefsrPickle *pickle)
 {
   if (pickle == NULL)
     return;
-  g_ptr_array_unref (pickle->values);
+  for (gsize i = 0; i < pickle->n_values; i++)
+    {
+      RefsrPickleValue *chunk = g_ptr_array_index (pickle->chunks,
+                                                   i / PICKLE_CHUNK);
+      g_free (chunk[i % PICKLE_CHUNK].items);
+    }
+  g_ptr_array_unref (pickle->chunks);
   g_ptr_array_unref (pickle->strings);
   g_free (pickle);
 }
@@ -660,22 +769,24 @@ run (Unpickler *u, GError **error)
     }
   u->op_pos = u->pos;
   u->op = '.';
-  return fail (u, error, "the pickle ends without STOP (file truncated?)");
+  return fail_past_end (u, error);
 }
 
 RefsrPickle *
-refsr_pickle_load (const guint8 *data, gsize size, gsize base_offset,
-                   const char *what, gsize *consumed, GError **error)
+refsr_pickle_load (const guint8 *data, gsize size, gsize max_size,
+                   gsize base_offset, const char *what, gsize *consumed,
+                   GError **error)
 {
   RefsrPickle *pickle = g_new0 (RefsrPickle, 1);
   Unpickler u = { 0 };
   gboolean ok;
 
-  pickle->values = g_ptr_array_new_with_free_func (pickle_value_free);
+  pickle->chunks = g_ptr_array_new_with_free_func (g_free);
   pickle->strings = g_ptr_array_new_with_free_func (g_free);
   u.pickle = pickle;
   u.data = data;
-  u.size = size;
+  u.size = MIN (size, max_size);
+  u.cut = size > max_size;
   u.base = base_offset;
   u.what = what;
   u.stack = g_ptr_array_new ();

@@ -53,12 +53,17 @@ struct RefsrPickleValue
 /* Every value of one unpickling; all are freed together with it. */
 typedef struct RefsrPickle RefsrPickle;
 
-/* Unpickles the pickle at data[0..size).  base_offset is the position of
- * data in the file and what names the file, both for messages.  On success
- * *consumed is the number of bytes up to and including STOP. */
+/* Unpickles the pickle at data[0..size).  A pickle that does not end
+ * within max_size bytes is an error (G_MAXSIZE: no limit), so a caller
+ * expecting a short pickle need not read a long one.  base_offset is the
+ * position of data in the file and what names the file, both for
+ * messages.  On success *consumed is the number of bytes up to and
+ * including STOP.  Memory is bounded (see pickle.c); errors are
+ * REFSR_ERROR_WEIGHTS or REFSR_ERROR_NO_MEMORY. */
 RefsrPickle *refsr_pickle_load (const guint8 *data, gsize size,
-                                gsize base_offset, const char *what,
-                                gsize *consumed, GError **error);
+                                gsize max_size, gsize base_offset,
+                                const char *what, gsize *consumed,
+                                GError **error);
 const RefsrPickleValue *refsr_pickle_root (const RefsrPickle *pickle);
 void refsr_pickle_free (RefsrPickle *pickle);
 

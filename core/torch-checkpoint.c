@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "bytes.h"
 #include "pickle.h"
 #include "tensor.h"
 
@@ -282,44 +283,19 @@ parse_object (TorchReader *r, const RefsrPickleValue *root, GError **error)
 }
 
 static float
-f16_to_f32 (guint16 h)
-{
-  guint32 sign = (guint32) (h & 0x8000) << 16, exp = (h >> 10) & 0x1f;
-  guint32 frac = h & 0x3ff, bits;
-  float f;
-
-  if (exp == 0)
-    {
-      /* zero or subnormal: frac · 2^-24 is exact in float32 */
-      f = (float) frac * 0x1p-24f;
-      return sign ? -f : f;
-    }
-  bits = sign | (exp == 0x1f ? 0x7f800000u : (exp + 112) << 23) | frac << 13;
-  memcpy (&f, &bits, sizeof f);
-  return f;
-}
-
-static float
 load_element (const Storage *s, gint64 index)
 {
   const guint8 *b = s->bytes + (gsize) index * s->elem_size;
-  guint32 bits;
-  float f;
 
   switch (s->dtype)
     {
     case STORAGE_F32:
-      bits = (guint32) b[0] | (guint32) b[1] << 8 | (guint32) b[2] << 16
-             | (guint32) b[3] << 24;
-      break;
+      return refsr_bits_to_f32 (refsr_read_le32 (b));
     case STORAGE_F16:
-      return f16_to_f32 ((guint16) (b[0] | b[1] << 8));
+      return refsr_f16_to_f32 (refsr_read_le16 (b));
     default:
-      bits = ((guint32) b[0] | (guint32) b[1] << 8) << 16;
-      break;
+      return refsr_bf16_to_f32 (refsr_read_le16 (b));
     }
-  memcpy (&f, &bits, sizeof f);
-  return f;
 }
 
 static gboolean
@@ -410,13 +386,18 @@ build_state_dict (TorchReader *r, GError **error)
 
 /* ---- legacy format: five pickles, then the storages' data ---------- */
 
+/* The magic number, protocol version and system information pickles take
+ * some 20 to 100 bytes; anything much longer is not a PyTorch file and is
+ * rejected without unpickling it all. */
+#define LEGACY_HEADER_PICKLE_MAX 4096
+
 static RefsrPickle *
-next_pickle (TorchReader *r, gsize *pos, RefsrPickleKind kind,
+next_pickle (TorchReader *r, gsize *pos, gsize max_size, RefsrPickleKind kind,
              const char *role, GError **error)
 {
   gsize used;
-  RefsrPickle *p = refsr_pickle_load (r->data + *pos, r->size - *pos, *pos,
-                                      r->what, &used, error);
+  RefsrPickle *p = refsr_pickle_load (r->data + *pos, r->size - *pos,
+                                      max_size, *pos, r->what, &used, error);
 
   if (p == NULL)
     return NULL;
@@ -443,7 +424,8 @@ legacy_header (TorchReader *r, gsize *pos, GError **error)
   const RefsrPickleValue *v;
   gboolean ok;
 
-  if ((p = next_pickle (r, pos, REFSR_PICKLE_BIGINT, "magic number",
+  if ((p = next_pickle (r, pos, LEGACY_HEADER_PICKLE_MAX,
+                        REFSR_PICKLE_BIGINT, "magic number",
                         error)) == NULL)
     return FALSE;
   v = refsr_pickle_root (p);
@@ -452,14 +434,16 @@ legacy_header (TorchReader *r, gsize *pos, GError **error)
   refsr_pickle_free (p);
   if (!ok)
     return torch_fail (r, error, "wrong magic number: not a PyTorch file");
-  if ((p = next_pickle (r, pos, REFSR_PICKLE_INT, "protocol version",
+  if ((p = next_pickle (r, pos, LEGACY_HEADER_PICKLE_MAX,
+                        REFSR_PICKLE_INT, "protocol version",
                         error)) == NULL)
     return FALSE;
   ok = refsr_pickle_root (p)->u.integer == 1001;
   refsr_pickle_free (p);
   if (!ok)
     return torch_fail (r, error, "unknown legacy protocol version");
-  if ((p = next_pickle (r, pos, REFSR_PICKLE_DICT, "system information",
+  if ((p = next_pickle (r, pos, LEGACY_HEADER_PICKLE_MAX,
+                        REFSR_PICKLE_DICT, "system information",
                         error)) == NULL)
     return FALSE;
   v = refsr_pickle_dict_get (refsr_pickle_root (p), "little_endian");
@@ -481,7 +465,7 @@ legacy_data (TorchReader *r, const RefsrPickleValue *keys, gsize pos,
       const RefsrPickleValue *k = keys->items[i];
       char *key;
       Storage *s;
-      guint64 count = 0;
+      guint64 count;
 
       if (k->kind != REFSR_PICKLE_STRING)
         return torch_fail (r, error, "storage key %" G_GSIZE_FORMAT
@@ -496,8 +480,7 @@ legacy_data (TorchReader *r, const RefsrPickleValue *keys, gsize pos,
         return torch_fail (r, error, "file truncated at byte %"
                            G_GSIZE_FORMAT " (data of storage '%s')", pos,
                            s->key);
-      for (int b = 7; b >= 0; b--)
-        count = (count << 8) | r->data[pos + b];
+      count = refsr_read_le64 (r->data + pos);
       pos += 8;
       if (count != (guint64) s->numel)
         return torch_fail (r, error, "storage '%s' at byte %" G_GSIZE_FORMAT
@@ -522,10 +505,12 @@ read_legacy (TorchReader *r, GError **error)
   gboolean ok;
 
   ok = legacy_header (r, &pos, error)
-       && (object = next_pickle (r, &pos, REFSR_PICKLE_DICT, "checkpoint",
+       && (object = next_pickle (r, &pos, G_MAXSIZE, REFSR_PICKLE_DICT,
+                                 "checkpoint",
                                  error)) != NULL
        && parse_object (r, refsr_pickle_root (object), error)
-       && (keys = next_pickle (r, &pos, REFSR_PICKLE_LIST, "storage list",
+       && (keys = next_pickle (r, &pos, G_MAXSIZE, REFSR_PICKLE_LIST,
+                               "storage list",
                                error)) != NULL
        && legacy_data (r, refsr_pickle_root (keys), pos, error);
   refsr_pickle_free (keys);
@@ -540,16 +525,6 @@ typedef struct
   guint16 method;
   guint64 compressed, size, local_offset;
 } ZipEntry;
-
-static guint64
-le (const guint8 *p, int n)
-{
-  guint64 v = 0;
-
-  for (int i = n - 1; i >= 0; i--)
-    v = (v << 8) | p[i];
-  return v;
-}
 
 /* Finds the central directory: its offset, size and entry count, from the
  * end-of-central-directory record (or its zip64 version). */
@@ -570,23 +545,23 @@ zip_directory (const TorchReader *r, guint64 *cd_offset, guint64 *cd_size,
   if (!found)
     return torch_fail (r, error, "zip end-of-directory record not found "
                        "(file truncated?)");
-  *n_entries = le (r->data + eocd + 10, 2);
-  *cd_size = le (r->data + eocd + 12, 4);
-  *cd_offset = le (r->data + eocd + 16, 4);
+  *n_entries = refsr_read_le16 (r->data + eocd + 10);
+  *cd_size = refsr_read_le32 (r->data + eocd + 12);
+  *cd_offset = refsr_read_le32 (r->data + eocd + 16);
   if (*n_entries == 0xffff || *cd_size == 0xffffffff
       || *cd_offset == 0xffffffff)
     {
       guint64 rec;
       if (eocd < 20 || memcmp (r->data + eocd - 20, "PK\6\7", 4) != 0)
         return torch_fail (r, error, "zip64 locator missing");
-      rec = le (r->data + eocd - 20 + 8, 8);
+      rec = refsr_read_le64 (r->data + eocd - 20 + 8);
       if (rec > eocd || eocd - rec < 56
           || memcmp (r->data + rec, "PK\6\6", 4) != 0)
         return torch_fail (r, error, "zip64 end-of-directory record is "
                            "outside the file");
-      *n_entries = le (r->data + rec + 32, 8);
-      *cd_size = le (r->data + rec + 40, 8);
-      *cd_offset = le (r->data + rec + 48, 8);
+      *n_entries = refsr_read_le64 (r->data + rec + 32);
+      *cd_size = refsr_read_le64 (r->data + rec + 40);
+      *cd_offset = refsr_read_le64 (r->data + rec + 48);
     }
   if (*cd_offset > eocd || *cd_size > eocd - *cd_offset)
     return torch_fail (r, error, "zip central directory (bytes %"
@@ -603,7 +578,7 @@ zip64_extra (const guint8 *extra, gsize len, ZipEntry *e)
 
   while (len >= 4)
     {
-      guint16 id = le (extra, 2), n = le (extra + 2, 2);
+      guint16 id = refsr_read_le16 (extra), n = refsr_read_le16 (extra + 2);
       if (n > len - 4)
         return FALSE;
       if (id == 1)
@@ -614,7 +589,7 @@ zip64_extra (const guint8 *extra, gsize len, ZipEntry *e)
               {
                 if (p + 8 > extra + 4 + n)
                   return FALSE;
-                *fields[f] = le (p, 8);
+                *fields[f] = refsr_read_le64 (p);
                 p += 8;
               }
           return TRUE;
@@ -646,16 +621,17 @@ zip_entries (const TorchReader *r, GError **error)
 
       if (cd + cd_size - pos < 46 || memcmp (h, "PK\1\2", 4) != 0)
         goto bad;
-      name_len = le (h + 28, 2);
-      extra_len = le (h + 30, 2);
-      total = 46 + name_len + extra_len + le (h + 32, 2);
+      name_len = refsr_read_le16 (h + 28);
+      extra_len = refsr_read_le16 (h + 30);
+      total = 46 + name_len + extra_len + refsr_read_le16 (h + 32);
       if (cd + cd_size - pos < total)
         goto bad;
       e = g_new0 (ZipEntry, 1);
-      e->method = le (h + 10, 2) | ((le (h + 8, 2) & 1) ? 0x8000 : 0);
-      e->compressed = le (h + 20, 4);
-      e->size = le (h + 24, 4);
-      e->local_offset = le (h + 42, 4);
+      e->method = refsr_read_le16 (h + 10)
+                  | ((refsr_read_le16 (h + 8) & 1) ? 0x8000 : 0);
+      e->compressed = refsr_read_le32 (h + 20);
+      e->size = refsr_read_le32 (h + 24);
+      e->local_offset = refsr_read_le32 (h + 42);
       name = g_strndup ((const char *) h + 46, name_len);
       if (g_hash_table_contains (entries, name))
         {
@@ -702,8 +678,9 @@ zip_entry_data (const TorchReader *r, GHashTable *entries, const char *name,
       torch_fail (r, error, "zip entry '%s' points outside the file", name);
       return NULL;
     }
-  start = e->local_offset + 30 + le (r->data + e->local_offset + 26, 2)
-          + le (r->data + e->local_offset + 28, 2);
+  start = e->local_offset + 30
+          + refsr_read_le16 (r->data + e->local_offset + 26)
+          + refsr_read_le16 (r->data + e->local_offset + 28);
   if (start > r->size || e->size > r->size - start)
     {
       torch_fail (r, error, "zip entry '%s' (%" G_GUINT64_FORMAT " bytes at "
@@ -799,8 +776,8 @@ read_zip (TorchReader *r, GError **error)
   pkl = zip_entry_data (r, entries, pkl_name, &pkl_size, error);
   if (pkl == NULL)
     goto out;
-  object = refsr_pickle_load (pkl, pkl_size, pkl - r->data, r->what, NULL,
-                              error);
+  object = refsr_pickle_load (pkl, pkl_size, G_MAXSIZE, pkl - r->data,
+                              r->what, NULL, error);
   ok = object != NULL && parse_object (r, refsr_pickle_root (object), error)
        && zip_storages (r, entries, prefix, error);
 out:

@@ -287,6 +287,43 @@ test_pickle_globals (void)
   g_free (marker);
 }
 
+/* `head`, then `body` repeated n times, then `tail`. */
+static GByteArray *
+repeated (const char *head, const char *body, gsize n, const char *tail)
+{
+  GByteArray *b = g_byte_array_new ();
+
+  g_byte_array_append (b, (const guint8 *) head, strlen (head));
+  for (gsize i = 0; i < n; i++)
+    g_byte_array_append (b, (const guint8 *) body, strlen (body));
+  g_byte_array_append (b, (const guint8 *) tail, strlen (tail));
+  return b;
+}
+
+/* A few MB of pickle that would make hundreds of MB of values (a list
+ * of 2.5 million Nones, 2 bytes each) stops at the unpickler's budget
+ * with an error, instead of growing until the allocator aborts. */
+static void
+test_pickle_budget (void)
+{
+  GByteArray *list = repeated ("\x80\x02]", "Na", 2500000, ".");
+
+  expect_pickle_error ((const char *) list->data, list->len, "MiB");
+  g_byte_array_unref (list);
+  /* one PUT may not reserve a memo far beyond the values made */
+  PICKLE ("\x80\x02}r\x02\x00\x00\x00.", "memo index 2 is out of range");
+}
+
+/* The legacy header pickles are tiny; a long one is rejected after a few
+ * KB, not unpickled to the end before its type is checked. */
+static void
+test_legacy_header_size (void)
+{
+  GByteArray *b = repeated ("\x80\x02]", "Na", 3000, ".");
+
+  expect_error_bytes (b, "does not end within 4096 bytes");
+}
+
 /* ---- zip container ------------------------------------------------ */
 
 static guint8 *
@@ -435,6 +472,9 @@ main (int argc, char **argv)
   g_test_add_func ("/hostile/architecture", test_architecture);
   g_test_add_func ("/hostile/pickle/opcodes", test_pickle_opcodes);
   g_test_add_func ("/hostile/pickle/globals", test_pickle_globals);
+  g_test_add_func ("/hostile/pickle/budget", test_pickle_budget);
+  g_test_add_func ("/hostile/pickle/legacy-header-size",
+                   test_legacy_header_size);
   g_test_add_func ("/hostile/zip", test_zip);
   g_test_add_func ("/hostile/views", test_views);
   g_test_add_func ("/hostile/storage-type", test_storage_type);
