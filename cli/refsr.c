@@ -93,29 +93,33 @@ end_progress_line (Progress *progress)
   progress->line_open = FALSE;
 }
 
-/* The model used without --weights: $REFSR_WEIGHTS, the installed data
- * folder, or data/ of the source tree when run from a build folder. */
+/* The model used without --weights: $REFSR_WEIGHTS when it is set (set
+ * but empty means "no built-in model", which the tests use), else the
+ * installed data folder, or data/ of the source tree when run from a
+ * build folder. */
 static char *
 find_default_weights (void)
 {
   const char *env = g_getenv ("REFSR_WEIGHTS");
-  char *exe = g_file_read_link ("/proc/self/exe", NULL);
-  char *exe_dir = exe ? g_path_get_dirname (exe) : g_strdup (".");
-  char *candidates[] = {
-    g_strdup (env ? env : ""),
-    g_build_filename (REFSR_DATADIR, DEFAULT_MODEL, NULL),
-    g_build_filename (exe_dir, "..", "..", "data", DEFAULT_MODEL, NULL),
-    g_build_filename (exe_dir, "..", "share", "refsr", DEFAULT_MODEL, NULL),
-  };
-  char *found = NULL;
+  char *exe, *exe_dir, *found = NULL;
 
-  for (gsize i = 0; i < G_N_ELEMENTS (candidates); i++)
-    {
-      if (found == NULL && candidates[i][0] != '\0'
-          && g_file_test (candidates[i], G_FILE_TEST_IS_REGULAR))
-        found = g_strdup (candidates[i]);
-      g_free (candidates[i]);
-    }
+  if (env != NULL)
+    return env[0] != '\0' ? g_strdup (env) : NULL;
+  exe = g_file_read_link ("/proc/self/exe", NULL);
+  exe_dir = exe ? g_path_get_dirname (exe) : g_strdup (".");
+  {
+    char *candidates[] = {
+      g_build_filename (REFSR_DATADIR, DEFAULT_MODEL, NULL),
+      g_build_filename (exe_dir, "..", "..", "data", DEFAULT_MODEL, NULL),
+      g_build_filename (exe_dir, "..", "share", "refsr", DEFAULT_MODEL, NULL),
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS (candidates); i++)
+      {
+        if (found == NULL && g_file_test (candidates[i], G_FILE_TEST_IS_REGULAR))
+          found = g_strdup (candidates[i]);
+        g_free (candidates[i]);
+      }
+  }
   g_free (exe);
   g_free (exe_dir);
   return found;
