@@ -86,6 +86,9 @@ fails_cleanly "missing LR file" "no such file" --weights "$W1" -r "$T/ref.png" -
 fails_cleanly "LR not an image" "not an image" --weights "$W1" -r "$T/ref.png" -o "$T/never.png" "$T/bad.png"
 fails_cleanly "weights not weights" "bad.safetensors" --weights "$T/bad.safetensors" -r "$T/ref.png" -o "$T/never.png" "$T/lr.png"
 fails_cleanly "missing weights file" "nope.pt" --weights "$T/nope.pt" -r "$T/ref.png" -o "$T/never.png" "$T/lr.png"
+ok "without --weights the built-in model (data/) is used" sh -c "
+  env -u REFSR_WEIGHTS '$REFSR' -q -r '$T/ref.png' -o '$T/builtin.png' '$T/lr.png' &&
+  test \"\$($PNG size '$T/builtin.png')\" = 124x92"
 fails_cleanly "no weights anywhere" "weights" -r "$T/ref.png" -o "$T/never.png" "$T/lr.png"
 fails_cleanly "output folder missing" "no such folder" --weights "$W1" -r "$T/ref.png" -o "$T/nodir/x.png" "$T/lr.png"
 fails_cleanly "bad thread count" "threads" --threads -2 --weights "$W1" -r "$T/ref.png" "$T/lr.png"
