@@ -9,17 +9,7 @@ FIX=${REFSR_FIXTURES:?}
 HERE=$(cd "$(dirname "$0")" && pwd)
 PNG="python3 $HERE/pngtool.py"
 W1=$FIX/weights-1+1+1+1-seed1.safetensors
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-n=0
-fails=0
-echo "TAP version 13"
-
-ok() {   # ok DESCRIPTION COMMAND...: passes when COMMAND succeeds
-  n=$((n + 1)); d=$1; shift
-  if "$@" >"$T/out" 2>&1; then echo "ok $n - $d"
-  else echo "not ok $n - $d"; sed 's/^/# /' "$T/out"; fails=$((fails + 1)); fi
-}
+. "$HERE/tap.sh"
 
 fails_cleanly() {   # fails_cleanly DESCRIPTION EXPECTED-TEXT ARGS...
   n=$((n + 1)); d=$1; want=$2; shift 2
@@ -40,16 +30,16 @@ $PNG from-fixture "$FIX/case-b.safetensors" ref_u8 "$T/ref.png"
 $PNG from-fixture "$FIX/case-b.safetensors" lr_u8 "$T/lr16.png" 16
 $PNG from-fixture "$FIX/case-b.safetensors" ref_u8 "$T/ref16.png" 16
 
-ok "fixture case b: output within 1/255 of the official sr_u8" sh -c "
+check "fixture case b: output within 1/255 of the official sr_u8" sh -c "
   '$REFSR' -q --weights '$W1' -r '$T/ref.png' -o '$T/sr.png' '$T/lr.png' &&
   $PNG compare '$T/sr.png' '$FIX/case-b.safetensors' sr_u8 1 0.001"
-ok "16-bit PNG inputs give the same output as 8-bit ones" sh -c "
+check "16-bit PNG inputs give the same output as 8-bit ones" sh -c "
   '$REFSR' -q --weights '$W1' -r '$T/ref16.png' -o '$T/sr16.png' '$T/lr16.png' &&
   cmp '$T/sr.png' '$T/sr16.png' || $PNG compare '$T/sr16.png' '$FIX/case-b.safetensors' sr_u8 1 0.001"
-ok "--dump writes S, idx, T_lv3, T_lv2, T_lv1 and sr" sh -c "
+check "--dump writes S, idx, T_lv3, T_lv2, T_lv1 and sr" sh -c "
   '$REFSR' -q --weights '$W1' -r '$T/ref.png' -o '$T/sr2.png' --dump '$T/d.safetensors' '$T/lr.png' &&
   test \"\$($PNG keys '$T/d.safetensors')\" = 'S T_lv1 T_lv2 T_lv3 idx sr'"
-ok "--threads 1 gives the same PNG" sh -c "
+check "--threads 1 gives the same PNG" sh -c "
   '$REFSR' -q --threads 1 --weights '$W1' -r '$T/ref.png' -o '$T/sr1.png' '$T/lr.png' &&
   cmp '$T/sr.png' '$T/sr1.png'"
 # A DataParallel-style file ("module." prefixes, the training-only LTE_copy
@@ -68,11 +58,11 @@ out["module.LTE_copy.slice1.0.weight"] = extra
 blob = json.dumps(out).encode()
 open(sys.argv[2], "wb").write(struct.pack("<Q", len(blob)) + blob + body)
 PY
-ok "convert drops 'module.' prefixes and LTE_copy tensors" sh -c "
+check "convert drops 'module.' prefixes and LTE_copy tensors" sh -c "
   '$REFSR' convert '$T/dp.safetensors' '$T/dp-c.safetensors' &&
   $PNG same-tensors '$T/dp-c.safetensors' '$W1'"
 for kind in legacy legacy-cuda zip; do
-  ok "convert $kind .pt gives the tensors of the safetensors fixture" sh -c "
+  check "convert $kind .pt gives the tensors of the safetensors fixture" sh -c "
     '$REFSR' convert '$FIX/weights-1+1+1+1-seed1.$kind.pt' '$T/c.safetensors' &&
     $PNG same-tensors '$T/c.safetensors' '$W1'"
 done
@@ -86,7 +76,7 @@ fails_cleanly "missing LR file" "no such file" --weights "$W1" -r "$T/ref.png" -
 fails_cleanly "LR not an image" "not an image" --weights "$W1" -r "$T/ref.png" -o "$T/never.png" "$T/bad.png"
 fails_cleanly "weights not weights" "bad.safetensors" --weights "$T/bad.safetensors" -r "$T/ref.png" -o "$T/never.png" "$T/lr.png"
 fails_cleanly "missing weights file" "nope.pt" --weights "$T/nope.pt" -r "$T/ref.png" -o "$T/never.png" "$T/lr.png"
-ok "without --weights the built-in model (data/) is used" sh -c "
+check "without --weights the built-in model (data/) is used" sh -c "
   env -u REFSR_WEIGHTS '$REFSR' -q -r '$T/ref.png' -o '$T/builtin.png' '$T/lr.png' &&
   test \"\$($PNG size '$T/builtin.png')\" = 124x92"
 fails_cleanly "no weights anywhere" "weights" -r "$T/ref.png" -o "$T/never.png" "$T/lr.png"
@@ -148,5 +138,4 @@ for sig in INT TERM; do
   fi
 done
 
-echo "1..$n"
-[ "$fails" -eq 0 ]
+tap_end

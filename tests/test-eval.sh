@@ -14,17 +14,7 @@ EVAL=$1
 MAKE_DEMO=$2
 FIX=${REFSR_FIXTURES:?}
 W1=$FIX/weights-1+1+1+1-seed1.safetensors
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-n=0
-fails=0
-echo "TAP version 13"
-
-check() {   # check DESCRIPTION COMMAND...: passes when COMMAND succeeds
-  n=$((n + 1)); d=$1; shift
-  if "$@" >"$T/check" 2>&1; then echo "ok $n - $d"
-  else echo "not ok $n - $d"; sed 's/^/# /' "$T/check"; fails=$((fails + 1)); fi
-}
+. "$HERE/tap.sh"
 
 fails_cleanly() {   # fails_cleanly DESCRIPTION EXPECTED-TEXT ARGS...
   n=$((n + 1)); d=$1; want=$2; shift 2
@@ -108,5 +98,4 @@ fails_cleanly "HR smaller than 4x LR" "official_hr.png is 91×124, smaller than 
 rm "$V/official_unrelated.png"
 fails_cleanly "pair without its unrelated reference" "official_unrelated.png" --weights "$W1" "$V"
 
-echo "1..$n"
-[ "$fails" -eq 0 ]
+tap_end
