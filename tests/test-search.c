@@ -116,15 +116,6 @@ relevance_margins (const RefsrTensor *query, const RefsrTensor *key)
   return margin;
 }
 
-/* A copy of a fixture entry: entries are not aligned in the file. */
-static gpointer
-fixture_copy (Fixture *f, const char *name, const char *dtype)
-{
-  const RefsrSafetensorsItem *item = fixture_item (f, name, dtype);
-
-  return g_memdup2 (item->bytes, item->nbytes);
-}
-
 static void
 search_checked (const RefsrTensor *query, const RefsrTensor *key,
                 int n_threads, gint64 *idx, float *S)
@@ -242,8 +233,10 @@ test_search_fixture (gconstpointer data)
 {
   Fixture *f = fixture_open (data);
   RefsrTensor query, key, S_fixture;
-  gint64 *idx_fixture = fixture_copy (f, "idx", "I64");
-  float *margin = fixture_copy (f, "margin", "F32");
+  const gint64 *idx_fixture
+      = (const gint64 *) fixture_item (f, "idx", "I64")->bytes;
+  const float *margin
+      = (const float *) fixture_item (f, "margin", "F32")->bytes;
   double worst_stable = 0.0, worst_near_tie = 0.0;
   int n_near_ties = 0, n_flipped = 0;
 
@@ -284,8 +277,6 @@ test_search_fixture (gconstpointer data)
   refsr_tensor_clear (&query);
   refsr_tensor_clear (&key);
   refsr_tensor_clear (&S_fixture);
-  g_free (idx_fixture);
-  g_free (margin);
   fixture_close (f);
 }
 
@@ -295,8 +286,10 @@ test_search_ref_fixture (void)
 {
   Fixture *f = fixture_open ("case-d.safetensors");
   RefsrTensor query, key, S_fixture;
-  gint64 *idx_fixture = fixture_copy (f, "idx", "I64");
-  float *margin = fixture_copy (f, "margin", "F32");
+  const gint64 *idx_fixture
+      = (const gint64 *) fixture_item (f, "idx", "I64")->bytes;
+  const float *margin
+      = (const float *) fixture_item (f, "margin", "F32")->bytes;
 
   fixture_tensor (f, "lrsr_lv3", &query);
   fixture_tensor (f, "refsr_lv3", &key);
@@ -320,8 +313,6 @@ test_search_ref_fixture (void)
   refsr_tensor_clear (&query);
   refsr_tensor_clear (&key);
   refsr_tensor_clear (&S_fixture);
-  g_free (idx_fixture);
-  g_free (margin);
   fixture_close (f);
 }
 
@@ -372,7 +363,8 @@ static void
 test_transfer_fixture (gconstpointer data)
 {
   Fixture *f = fixture_open (data);
-  gint64 *idx_fixture = fixture_copy (f, "idx", "I64");
+  const gint64 *idx_fixture
+      = (const gint64 *) fixture_item (f, "idx", "I64")->bytes;
   RefsrTensor query, key;
 
   fixture_tensor (f, "lrsr_lv3", &query);
@@ -414,7 +406,6 @@ test_transfer_fixture (gconstpointer data)
 
   g_free (idx);
   g_free (S);
-  g_free (idx_fixture);
   refsr_tensor_clear (&query);
   refsr_tensor_clear (&key);
   fixture_close (f);
