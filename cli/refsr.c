@@ -9,23 +9,18 @@
 #include <unistd.h>
 
 #include "image-io.h"
-#include "model.h"
-#include "refsr-config.h"
 #include "refsr.h"
-#include "state-dict.h"
 
-#define DEFAULT_MODEL "refsr-default.safetensors"
-
-/* Set by SIGINT/SIGTERM; the engine polls it through RefsrOptions.cancel,
- * which is an int: sig_atomic_t is one on every platform GLib runs on. */
-static volatile sig_atomic_t cancel_requested;
-G_STATIC_ASSERT (sizeof (sig_atomic_t) == sizeof (int));
+/* Set by SIGINT/SIGTERM; the engine polls it through RefsrOptions.cancel.
+ * Storing to a lock-free atomic is async-signal-safe. */
+static atomic_int cancel_requested;
+G_STATIC_ASSERT (ATOMIC_INT_LOCK_FREE == 2);
 
 static void
 on_interrupt (int sig)
 {
   (void) sig;
-  cancel_requested = 1;
+  atomic_store (&cancel_requested, 1);
 }
 
 /* The first Ctrl-C cancels cleanly (the work stops at the next check and
@@ -47,7 +42,7 @@ catch_interrupts (void)
 static gboolean
 check_cancel (GError **error)
 {
-  if (!cancel_requested)
+  if (!atomic_load (&cancel_requested))
     return TRUE;
   g_set_error_literal (error, REFSR_ERROR, REFSR_ERROR_CANCELLED,
                        "cancelled; nothing was written");
@@ -93,71 +88,27 @@ end_progress_line (Progress *progress)
   progress->line_open = FALSE;
 }
 
-/* The model used without --weights: $REFSR_WEIGHTS when it is set (set
- * but empty means "no built-in model", which the tests use), else the
- * installed data folder, or data/ of the source tree when run from a
- * build folder. */
-static char *
-find_default_weights (void)
-{
-  const char *env = g_getenv ("REFSR_WEIGHTS");
-  char *exe, *exe_dir, *found = NULL;
-
-  if (env != NULL)
-    return env[0] != '\0' ? g_strdup (env) : NULL;
-  exe = g_file_read_link ("/proc/self/exe", NULL);
-  exe_dir = exe ? g_path_get_dirname (exe) : g_strdup (".");
-  {
-    char *candidates[] = {
-      g_build_filename (REFSR_DATADIR, DEFAULT_MODEL, NULL),
-      g_build_filename (exe_dir, "..", "..", "data", DEFAULT_MODEL, NULL),
-      g_build_filename (exe_dir, "..", "share", "refsr", DEFAULT_MODEL, NULL),
-    };
-    for (gsize i = 0; i < G_N_ELEMENTS (candidates); i++)
-      {
-        if (found == NULL && g_file_test (candidates[i], G_FILE_TEST_IS_REGULAR))
-          found = g_strdup (candidates[i]);
-        g_free (candidates[i]);
-      }
-  }
-  g_free (exe);
-  g_free (exe_dir);
-  return found;
-}
-
 static RefsrModel *
 load_model (const char *weights, GError **error)
 {
-  char *path = weights ? g_strdup (weights) : find_default_weights ();
+  GError *missing = NULL;
+  char *path = weights != NULL ? g_strdup (weights)
+                               : refsr_default_model_path (&missing);
   RefsrModel *model;
 
   if (path == NULL)
     {
-      g_set_error_literal (
-          error, REFSR_ERROR, REFSR_ERROR_WEIGHTS,
-          "no weights: pass --weights FILE (a TTSR checkpoint such as the "
-          "official TTSR-rec.pt from the TTSR authors' release, or a "
-          "safetensors file), or set REFSR_WEIGHTS");
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_WEIGHTS,
+                   "no weights: pass --weights FILE (a TTSR checkpoint such "
+                   "as the official TTSR-rec.pt from the TTSR authors' "
+                   "release, or a safetensors file), or set REFSR_WEIGHTS "
+                   "(%s)", missing->message);
+      g_error_free (missing);
       return NULL;
     }
   model = refsr_model_load (path, error);
   g_free (path);
   return model;
-}
-
-static gboolean
-write_dump (const char *path, const RefsrResult *r, GError **error)
-{
-  gint64 h = r->lr_height, w = r->lr_width;
-  RefsrSafetensorsEntry e[] = {
-    { "S", "F32", 4, { 1, 1, h, w }, r->S },
-    { "idx", "I64", 1, { h * w }, r->idx },
-    { "T_lv3", "F32", 4, { 1, 256, h, w }, r->t_lv3 },
-    { "T_lv2", "F32", 4, { 1, 128, 2 * h, 2 * w }, r->t_lv2 },
-    { "T_lv1", "F32", 4, { 1, 64, 4 * h, 4 * w }, r->t_lv1 },
-    { "sr", "F32", 4, { 1, 3, 4 * h, 4 * w }, r->sr },
-  };
-  return refsr_safetensors_write (path, e, G_N_ELEMENTS (e), NULL, error);
 }
 
 /* Fails before the long computation when the output cannot be written. */
@@ -188,22 +139,22 @@ static gboolean
 write_outputs (const char *output, const char *dump, const RefsrResult *r,
                GError **error)
 {
-  GBytes *png = cli_image_encode_png (r->pixels, r->width, r->height, error);
-  CliOutput pending = { NULL, NULL };
+  GBytes *png = refsr_io_encode_png (r->pixels, r->width, r->height, error);
+  RefsrIoOutput pending = { NULL, NULL };
   gboolean ok, dump_written = FALSE;
 
   ok = png != NULL
-       && cli_output_write (&pending, output, g_bytes_get_data (png, NULL),
+       && refsr_io_output_write (&pending, output, g_bytes_get_data (png, NULL),
                             g_bytes_get_size (png), error)
        && check_cancel (error);
   if (png != NULL)
     g_bytes_unref (png);
   if (ok && dump != NULL)
-    ok = dump_written = write_dump (dump, r, error);
-  ok = ok && check_cancel (error) && cli_output_commit (&pending, error);
+    ok = dump_written = refsr_result_save_tensors (r, dump, error);
+  ok = ok && check_cancel (error) && refsr_io_output_commit (&pending, error);
   if (!ok && dump_written)
     g_unlink (dump);
-  cli_output_discard (&pending);
+  refsr_io_output_discard (&pending);
   return ok;
 }
 
@@ -225,7 +176,7 @@ default_output (const char *input)
 static gboolean
 super_resolve (const CliArgs *args, GError **error)
 {
-  CliImage lr = { 0 }, ref = { 0 };
+  RefsrIoImage lr = { 0 }, ref = { 0 };
   RefsrModel *model = NULL;
   RefsrResult *result = NULL;
   RefsrOptions options = REFSR_OPTIONS_INIT;
@@ -235,7 +186,7 @@ super_resolve (const CliArgs *args, GError **error)
   gboolean ok = FALSE;
 
   options.n_threads = args->threads;
-  options.cancel = (const volatile int *) &cancel_requested;
+  options.cancel = &cancel_requested;
   options.keep_textures = args->dump != NULL;
   if (!args->quiet && isatty (2))
     {
@@ -245,8 +196,8 @@ super_resolve (const CliArgs *args, GError **error)
   if (check_writable (output, error)
       && (args->dump == NULL || check_writable (args->dump, error))
       && (model = load_model (args->weights, error)) != NULL
-      && cli_image_load (args->inputs[0], &lr, error)
-      && cli_image_load (args->reference, &ref, error)
+      && refsr_io_load_image (args->inputs[0], &lr, error)
+      && refsr_io_load_image (args->reference, &ref, error)
       && check_cancel (error))
     {
       RefsrImage lr_img = { lr.pixels, lr.width, lr.height, lr.width * 3 };
@@ -262,37 +213,9 @@ super_resolve (const CliArgs *args, GError **error)
             output, result->width, result->height);
   refsr_result_free (result);
   refsr_model_free (model);
-  cli_image_clear (&lr);
-  cli_image_clear (&ref);
+  refsr_io_image_clear (&lr);
+  refsr_io_image_clear (&ref);
   g_free (output);
-  return ok;
-}
-
-/* Writes the bound weights under their canonical names, in the
- * architecture's order: without DataParallel's "module." prefix (the
- * binder strips it) and without the training-only LTE_copy tensors. */
-static gboolean
-write_model (const RefsrModel *model, const char *path, GError **error)
-{
-  GPtrArray *keys = refsr_model_expected_keys (&model->config);
-  RefsrSafetensorsEntry *entries = g_new0 (RefsrSafetensorsEntry, keys->len);
-  gboolean ok;
-
-  for (guint i = 0; i < keys->len; i++)
-    {
-      const RefsrExpectedKey *key = g_ptr_array_index (keys, i);
-      /* binding checked that every expected key is there */
-      const RefsrStateTensor *t = refsr_state_dict_get (model->weights,
-                                                        key->name);
-      entries[i].name = key->name;
-      entries[i].dtype = "F32";
-      entries[i].ndim = t->ndim;
-      memcpy (entries[i].shape, t->shape, sizeof t->shape);
-      entries[i].data = t->data;
-    }
-  ok = refsr_safetensors_write (path, entries, (int) keys->len, NULL, error);
-  g_free (entries);
-  g_ptr_array_unref (keys);
   return ok;
 }
 
@@ -312,7 +235,7 @@ convert (int argc, char **argv, GError **error)
   if (!check_writable (argv[3], error)
       || (model = refsr_model_load (argv[2], error)) == NULL)
     return FALSE;
-  ok = check_cancel (error) && write_model (model, argv[3], error);
+  ok = check_cancel (error) && refsr_model_save (model, argv[3], error);
   refsr_model_free (model);
   return ok;
 }
@@ -378,9 +301,9 @@ main (int argc, char **argv)
     ok = convert (argc, argv, &error);
   else if ((ok = parse_args (&argc, &argv, &args, &error)))
     {
-      cli_image_io_init ();
+      refsr_io_init ();
       ok = super_resolve (&args, &error);
-      cli_image_io_exit ();
+      refsr_io_exit ();
     }
   if (!ok)
     fprintf (stderr, "refsr: %s\n", error ? error->message : "failed");

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "model.h"
+#include "safetensors.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "model.h"
+#include "torch-checkpoint.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 

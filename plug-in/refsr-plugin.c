@@ -13,7 +13,9 @@
 #include "refsr.h"
 #include "refsr-dialog.h"
 #include "refsr-gegl.h"
-#include "refsr-plugin.h"
+
+#define PLUG_IN_PROC   "plug-in-refsr"
+#define PLUG_IN_BINARY "refsr"
 
 typedef enum
 {
@@ -63,8 +65,11 @@ G_DEFINE_TYPE (RefsrPlugIn, refsr_plug_in, GIMP_TYPE_PLUG_IN)
 
 GIMP_MAIN (REFSR_TYPE_PLUG_IN)
 
-guint64
-refsr_plug_in_memory_budget (void)
+/* The memory a run may use without tiling: half of the machine's RAM, so
+ * that GIMP itself and the system keep room; REFSR_MEMORY_BUDGET_MIB
+ * overrides it (README.md). */
+static guint64
+memory_budget (void)
 {
   const char *override = g_getenv ("REFSR_MEMORY_BUDGET_MIB");
   long pages = sysconf (_SC_PHYS_PAGES);
@@ -80,7 +85,7 @@ refsr_plug_in_memory_budget (void)
 static GList *
 refsr_plug_in_query_procedures (GimpPlugIn *plug_in)
 {
-  return g_list_append (NULL, g_strdup (REFSR_PLUG_IN_PROC));
+  return g_list_append (NULL, g_strdup (PLUG_IN_PROC));
 }
 
 static gboolean
@@ -150,7 +155,7 @@ refsr_plug_in_create_procedure (GimpPlugIn *plug_in, const gchar *name)
 {
   GimpProcedure *procedure;
 
-  if (g_strcmp0 (name, REFSR_PLUG_IN_PROC) != 0)
+  if (g_strcmp0 (name, PLUG_IN_PROC) != 0)
     return NULL;
 
   procedure = gimp_image_procedure_new (plug_in, name, GIMP_PDB_PROC_TYPE_PLUGIN,
@@ -286,6 +291,7 @@ load_model (GFile *weights, GError **error)
 {
   char *path = NULL;
   RefsrModel *model;
+  GError *missing = NULL;
 
   if (weights != NULL && (path = g_file_get_path (weights)) == NULL)
     {
@@ -294,19 +300,15 @@ load_model (GFile *weights, GError **error)
                    g_file_peek_path (weights));
       return NULL;
     }
-  if (path == NULL)
+  if (path == NULL && (path = refsr_default_model_path (&missing)) == NULL)
     {
-      path = g_build_filename (REFSR_DATADIR, REFSR_DEFAULT_WEIGHTS, NULL);
-      if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
-        {
-          g_set_error (error, REFSR_ERROR, REFSR_ERROR_WEIGHTS,
-              _("No weights file was given and the built-in model is not "
-                "installed (%s).  Choose a TTSR weights file (.safetensors "
-                "or the official .pt checkpoint) as “Weights file”."),
-              path);
-          g_free (path);
-          return NULL;
-        }
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_WEIGHTS,
+          _("No weights file was given and the built-in model is not "
+            "installed (%s).  Choose a TTSR weights file (.safetensors "
+            "or the official .pt checkpoint) as “Weights file”."),
+          missing->message);
+      g_error_free (missing);
+      return NULL;
     }
   model = refsr_model_load (path, error);
   g_free (path);
@@ -344,7 +346,7 @@ check_memory (const RefsrModel *model, const RefsrGeglPixels *lr,
               const RefsrGeglPixels *ref, GError **error)
 {
   RefsrConfig config;
-  guint64 needed, budget = refsr_plug_in_memory_budget ();
+  guint64 needed, budget = memory_budget ();
   char *needed_text, *budget_text;
 
   refsr_model_get_config (model, &config);
@@ -799,8 +801,9 @@ refsr_plug_in_run (GimpProcedure *procedure, GimpRunMode run_mode,
                                              GIMP_PDB_EXECUTION_ERROR, error);
   if (run_mode == GIMP_RUN_INTERACTIVE)
     {
-      gimp_ui_init (REFSR_PLUG_IN_BINARY);
-      if (!refsr_dialog_run (procedure, config, drawables[0]))
+      gimp_ui_init (PLUG_IN_BINARY);
+      if (!refsr_dialog_run (procedure, config, drawables[0],
+                             memory_budget ()))
         return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL,
                                                  NULL);
     }

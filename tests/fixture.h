@@ -2,7 +2,7 @@
 #ifndef REFSR_TEST_FIXTURE_H
 #define REFSR_TEST_FIXTURE_H
 
-#include "state-dict.h"
+#include "safetensors.h"
 #include "tensor.h"
 
 typedef struct

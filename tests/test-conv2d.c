@@ -179,7 +179,7 @@ test_cancelled (void)
   RefsrConv conv = { 1, 1, 1, weight, bias };
   RefsrTensor in = { 1, 2, 2, in_data }, out = { 1, 2, 2, out_data };
   const RefsrTensor *inputs[] = { &in };
-  volatile int cancel = 1;
+  atomic_int cancel = 1;
   RefsrExec exec = { 2, &cancel };
   GError *error = NULL;
 

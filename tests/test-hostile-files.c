@@ -11,6 +11,7 @@
 
 #include "fixture.h"
 #include "model.h"
+#include "weights-file.h"
 #include "torch-writer.h"
 
 #define REDUCED "weights-1+1+1+1-seed1"
@@ -153,7 +154,7 @@ static RefsrStateDict *
 reduced_without (const char *skip, const char *reshape)
 {
   char *path = fixture_path (REDUCED ".safetensors");
-  RefsrStateDict *sd = refsr_state_dict_load (path, NULL);
+  RefsrStateDict *sd = refsr_weights_load (path, NULL);
   RefsrStateDict *out = refsr_state_dict_new ();
 
   for (guint i = 0; i < sd->tensors->len; i++)

@@ -9,7 +9,8 @@
 
 #include "fixture.h"
 #include "model.h"
-#include "network.h"
+#include "lte.h"
+#include "mainnet.h"
 
 /* Fixture README, "Tolerances a port should meet". */
 #define FEATURE_TOLERANCE 1e-5
@@ -156,7 +157,7 @@ typedef struct
   int calls;
   gboolean monotonic;
   int cancel_after;        /* raise *cancel after this many layers; 0: never */
-  volatile int *cancel;
+  atomic_int *cancel;
 } LayerLog;
 
 static void
@@ -268,7 +269,7 @@ test_mainnet_cancel (void)
 {
   Fixture *f = fixture_open ("case-d.safetensors");
   RefsrModel *model = case_model (f);
-  volatile int cancel = 0;
+  atomic_int cancel = 0;
   RefsrExec exec = { 2, &cancel };
   LayerLog log = { 0.0, 0, TRUE, 3, &cancel };
   MainInputs in;

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "refsr-internal.h"
+#include "weights-file.h"
 
 typedef struct
 {
@@ -125,8 +127,7 @@ run_case (const Case *c, Fixture *f, RefsrModel *model, const gint64 *forced,
 
   options.n_threads = threads;
   options.keep_textures = TRUE;
-  options.forced_idx = forced;
-  r = refsr_run (model, &lr, &ref, &options, &error);
+  r = refsr_run_with_indices (model, &lr, &ref, &options, forced, &error);
   g_assert_no_error (error);
   g_assert_cmpint (r->width, ==, 4 * lr.width);
   g_assert_cmpint (r->height, ==, 4 * lr.height);
@@ -177,7 +178,7 @@ test_threads_agree (void)
 
 typedef struct
 {
-  volatile int cancel;
+  atomic_int cancel;
   double last_fraction;
   int calls;
   const char *cancel_at;
@@ -263,7 +264,7 @@ test_nan_weights (void)
   char *path = fixture_path (cases[0].weights);
   char *dir = g_dir_make_tmp ("refsr-nan-XXXXXX", NULL);
   char *bad = g_build_filename (dir, "nan.safetensors", NULL);
-  RefsrStateDict *sd = refsr_state_dict_load (path, NULL);
+  RefsrStateDict *sd = refsr_weights_load (path, NULL);
   GError *error = NULL;
 
   ((RefsrStateTensor *) g_ptr_array_index (sd->tensors, 7))->data[5] = NAN;

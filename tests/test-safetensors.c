@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "weights-file.h"
 
 /* A case file holds F32, I64 and U8 entries with metadata. */
 static void
@@ -170,7 +171,7 @@ test_header_length_0x80 (void)
       if ((guint8) bytes[0] == 0x80)
         {
           GError *error = NULL;
-          RefsrStateDict *sd = refsr_state_dict_read ((guint8 *) bytes, len,
+          RefsrStateDict *sd = refsr_weights_read ((guint8 *) bytes, len,
                                                       "t", &error);
           g_assert_no_error (error);
           g_assert_cmpfloat (refsr_state_dict_get (sd, "a")->data[0], ==, 3.0f);
@@ -195,7 +196,7 @@ test_not_weights (void)
   static const guint8 text[] = "just some text, not weights";
   GError *error = NULL;
 
-  g_assert_null (refsr_state_dict_read (text, sizeof text, "w", &error));
+  g_assert_null (refsr_weights_read (text, sizeof text, "w", &error));
   g_assert_error (error, REFSR_ERROR, REFSR_ERROR_WEIGHTS);
   g_assert_nonnull (strstr (error->message, "neither safetensors nor"));
   g_clear_error (&error);

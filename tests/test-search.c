@@ -11,6 +11,7 @@
 
 #include "fixture.h"
 #include "search.h"
+#include "transfer.h"
 
 /* Below this top-2 margin an independent implementation may pick the
  * other candidate (fixtures README, "Ties and near-ties"). */
@@ -482,7 +483,7 @@ test_search_cancel (void)
 {
   GRand *rand = g_rand_new_with_seed (3);
   RefsrTensor query, key;
-  volatile int cancel = 1;
+  atomic_int cancel = 1;
   RefsrExec exec = { 2, &cancel };
   GError *error = NULL;
   gint64 idx[6 * 40];

@@ -7,6 +7,8 @@
 
 #include "fixture.h"
 #include "model.h"
+#include "torch-checkpoint.h"
+#include "weights-file.h"
 #include "torch-writer.h"
 
 #define REDUCED "weights-1+1+1+1-seed1"
@@ -17,7 +19,7 @@ load_fixture_sd (const char *file)
 {
   char *path = fixture_path (file);
   GError *error = NULL;
-  RefsrStateDict *sd = refsr_state_dict_load (path, &error);
+  RefsrStateDict *sd = refsr_weights_load (path, &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (sd);
@@ -227,7 +229,7 @@ test_strided_views (void)
       GByteArray *file = format ? torch_write_zip (entries, 2, &style)
                                 : torch_write_legacy (entries, 2, &style);
       GError *error = NULL;
-      RefsrStateDict *sd = refsr_state_dict_read (file->data, file->len,
+      RefsrStateDict *sd = refsr_weights_read (file->data, file->len,
                                                   "strided", &error);
       const RefsrStateTensor *t;
 

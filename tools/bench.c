@@ -14,7 +14,8 @@
 #include <unistd.h>
 
 #include "gemm.h"
-#include "network.h"
+#include "lte.h"
+#include "mainnet.h"
 #include "refsr.h"
 
 typedef struct

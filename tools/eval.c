@@ -90,14 +90,14 @@ check_pairs_complete (const char *dir, GPtrArray *names, GError **error)
 }
 
 static gboolean
-load_pair (const char *dir, const char *name, CliImage *images,
+load_pair (const char *dir, const char *name, RefsrIoImage *images,
            GError **error)
 {
   for (int i = 0; i < N_FILES; i++)
     {
       char *file = g_strconcat (name, file_suffix[i], NULL);
       char *path = g_build_filename (dir, file, NULL);
-      gboolean ok = cli_image_load (path, &images[i], error);
+      gboolean ok = refsr_io_load_image (path, &images[i], error);
       g_free (path);
       g_free (file);
       if (!ok)
@@ -126,7 +126,7 @@ score_output (const RefsrImage *hr, const guint8 *rgb, Score *score,
 }
 
 static gboolean
-score_bicubic (const CliImage *lr, const RefsrImage *hr, Score *score,
+score_bicubic (const RefsrIoImage *lr, const RefsrImage *hr, Score *score,
                GError **error)
 {
   guint8 *up = g_try_malloc ((gsize) hr->width * hr->height * 3);
@@ -148,7 +148,7 @@ score_bicubic (const CliImage *lr, const RefsrImage *hr, Score *score,
 
 static gboolean
 score_model (const RefsrModel *model, const RefsrOptions *options,
-             const CliImage *lr, const CliImage *ref, const RefsrImage *hr,
+             const RefsrIoImage *lr, const RefsrIoImage *ref, const RefsrImage *hr,
              Score *score, GError **error)
 {
   RefsrImage lr_image = { lr->pixels, lr->width, lr->height, lr->width * 3 };
@@ -169,7 +169,7 @@ static gboolean
 evaluate_pair (const RefsrModel *model, const RefsrOptions *options,
                const char *dir, Row *row, GError **error)
 {
-  CliImage images[N_FILES] = { { 0 } };
+  RefsrIoImage images[N_FILES] = { { 0 } };
   RefsrImage hr;
   gboolean ok = load_pair (dir, row->name, images, error);
 
@@ -187,7 +187,7 @@ evaluate_pair (const RefsrModel *model, const RefsrOptions *options,
         g_prefix_error (error, "%s: ", row->name);
     }
   for (int i = 0; i < N_FILES; i++)
-    cli_image_clear (&images[i]);
+    refsr_io_image_clear (&images[i]);
   return ok;
 }
 
@@ -292,9 +292,9 @@ main (int argc, char **argv)
   ok = parse_args (&argc, &argv, &weights, &threads, &error);
   if (ok)
     {
-      cli_image_io_init ();
+      refsr_io_init ();
       ok = evaluate_folder (weights, threads, argv[1], &error);
-      cli_image_io_exit ();
+      refsr_io_exit ();
     }
   if (!ok)
     fprintf (stderr, "refsr-eval: %s\n", error->message);

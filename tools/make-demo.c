@@ -127,12 +127,12 @@ main (int argc, char **argv)
   paths[0] = g_build_filename (dir, "hr.png", NULL);
   paths[1] = g_build_filename (dir, "lr.png", NULL);
   paths[2] = g_build_filename (dir, "ref.png", NULL);
-  cli_image_io_init ();
+  refsr_io_init ();
   ok = ok && g_mkdir_with_parents (dir, 0755) == 0
-       && cli_image_save_png (paths[0], hr, 384, 384, &error)
-       && cli_image_save_png (paths[1], lr, 96, 96, &error)
-       && cli_image_save_png (paths[2], ref, 384, 384, &error);
-  cli_image_io_exit ();
+       && refsr_io_save_png (paths[0], hr, 384, 384, &error)
+       && refsr_io_save_png (paths[1], lr, 96, 96, &error)
+       && refsr_io_save_png (paths[2], ref, 384, 384, &error);
+  refsr_io_exit ();
   if (!ok)
     fprintf (stderr, "refsr-make-demo: %s\n",
              error ? error->message : "could not create the folder");

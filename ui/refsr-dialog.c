@@ -10,12 +10,22 @@
 
 #include "refsr.h"
 #include "refsr-dialog.h"
-#include "refsr-plugin.h"
+
+/* Throughput per core assumed for the time estimate: refsr-bench measured
+ * 150-170 GFLOP/s on two AVX-512 cores (README); older CPUs reach less, so
+ * the estimate stays on the safe side. */
+#define ASSUMED_FLOPS_PER_CORE 50e9
+
+/* The architecture of the released TTSR model, for estimates when the
+ * chosen weights cannot be read. */
+#define TTSR_CONFIG { 64, { 16, 16, 8, 4 } }
 
 typedef struct
 {
   GimpProcedureConfig *config;
   GimpDrawable *target;
+  guint64 memory_budget;
+  RefsrConfig model;      /* of the chosen weights, for the estimates */
   GtkWidget *hint;
 } DialogState;
 
@@ -51,10 +61,34 @@ format_duration (double seconds)
                                        "%d hours", n), n);
 }
 
+/* The configuration of the weights the run will use: the chosen file, or
+ * the built-in model; TTSR's own when neither can be read (the run will
+ * then report why). */
+static void
+read_model_config (DialogState *state)
+{
+  static const RefsrConfig ttsr = TTSR_CONFIG;
+  GFile *weights = NULL;
+  char *path;
+  RefsrModel *model;
+
+  g_object_get (state->config, "weights-file", &weights, NULL);
+  path = weights != NULL ? g_file_get_path (weights) : NULL;
+  model = path != NULL ? refsr_model_load (path, NULL)
+                       : weights == NULL ? refsr_model_load_default (NULL)
+                                         : NULL;
+  state->model = ttsr;
+  if (model != NULL)
+    refsr_model_get_config (model, &state->model);
+  refsr_model_free (model);
+  g_free (path);
+  g_clear_object (&weights);
+}
+
 static void
 update_hint (DialogState *state)
 {
-  RefsrConfig model = REFSR_TTSR_CONFIG;
+  const RefsrConfig *model = &state->model;
   GimpLayer *reference = NULL;
   GimpDrawable *ref;
   int w = gimp_drawable_get_width (state->target);
@@ -65,10 +99,10 @@ update_hint (DialogState *state)
   g_object_get (state->config, "reference-layer", &reference, NULL);
   ref = reference ? GIMP_DRAWABLE (reference) : state->target;
   duration = format_duration (
-      refsr_estimate_flops (&model, w, h, gimp_drawable_get_width (ref),
+      refsr_estimate_flops (model, w, h, gimp_drawable_get_width (ref),
                             gimp_drawable_get_height (ref))
-      / (REFSR_ASSUMED_FLOPS_PER_CORE * MAX (gimp_get_num_processors (), 1)));
-  bytes = refsr_estimate_memory (&model, w, h, gimp_drawable_get_width (ref),
+      / (ASSUMED_FLOPS_PER_CORE * MAX (gimp_get_num_processors (), 1)));
+  bytes = refsr_estimate_memory (model, w, h, gimp_drawable_get_width (ref),
                                  gimp_drawable_get_height (ref));
   memory = g_format_size (bytes);
   text = g_strdup_printf (
@@ -79,7 +113,7 @@ update_hint (DialogState *state)
         "%s of memory.%s"),
       w, h, gimp_drawable_get_width (ref), gimp_drawable_get_height (ref),
       duration, memory,
-      bytes > refsr_plug_in_memory_budget ()
+      bytes > state->memory_budget
       ? _("\nThat is more memory than the filter may use: choose a smaller "
           "layer or reference.") : "");
   gtk_label_set_text (GTK_LABEL (state->hint), text);
@@ -156,11 +190,18 @@ hint_label (void)
   return label;
 }
 
+static void
+weights_changed (GObject *config, GParamSpec *pspec, DialogState *state)
+{
+  read_model_config (state);
+  update_hint (state);
+}
+
 gboolean
 refsr_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
-                  GimpDrawable *target)
+                  GimpDrawable *target, guint64 memory_budget)
 {
-  DialogState state = { config, target, NULL };
+  DialogState state = { config, target, memory_budget, { 0 }, NULL };
   GtkWidget *dialog, *content, *chooser;
   gboolean accepted;
 
@@ -180,9 +221,13 @@ refsr_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
   chooser = reference_chooser (&state);
   gtk_box_pack_start (GTK_BOX (content), chooser, FALSE, FALSE, 0);
   gtk_box_reorder_child (GTK_BOX (content), chooser, 0);
+  read_model_config (&state);
   update_hint (&state);
+  g_signal_connect (config, "notify::weights-file",
+                    G_CALLBACK (weights_changed), &state);
 
   accepted = gimp_procedure_dialog_run (GIMP_PROCEDURE_DIALOG (dialog));
+  g_signal_handlers_disconnect_by_func (config, weights_changed, &state);
   gtk_widget_destroy (dialog);
   return accepted;
 }

@@ -6,8 +6,10 @@
 #include <libgimp/gimp.h>
 
 /* Shows the options of plug-in-refsr for enlarging target, writing the
- * choices into config.  Returns FALSE when the user cancelled. */
+ * choices into config.  memory_budget is the memory a run may use (the
+ * hint warns above it).  Returns FALSE when the user cancelled. */
 gboolean refsr_dialog_run (GimpProcedure *procedure,
-                           GimpProcedureConfig *config, GimpDrawable *target);
+                           GimpProcedureConfig *config, GimpDrawable *target,
+                           guint64 memory_budget);
 
 #endif /* REFSR_DIALOG_H */

@@ -1,0 +1,175 @@
+/* refsr.h — the refsr engine: reference-based 4x super-resolution with the
+ * Texture Transformer Network (TTSR, Yang et al., CVPR 2020).
+ *
+ * Copyright (C) 2026 the refsr authors.  GPL-3.0-or-later.
+ *
+ * This is the engine's whole public API, and the only header of the engine
+ * that the command, the plug-in and the dialog may include (the build
+ * enforces it: refsr_dep exposes this folder alone).  It knows nothing of
+ * GIMP, GEGL or files of pixels: the caller hands in 8-bit RGB buffers and
+ * gets an 8-bit RGB buffer 4x as large back, plus the soft-attention map.
+ *
+ * Usage:
+ *
+ *     g_autoptr (GError) error = NULL;
+ *     g_autoptr (RefsrModel) model = refsr_model_load_default (&error);
+ *     RefsrImage lr  = { lr_pixels,  lr_w,  lr_h,  lr_w * 3 };
+ *     RefsrImage ref = { ref_pixels, ref_w, ref_h, ref_w * 3 };
+ *     atomic_int cancel = 0;               // raise it from any thread
+ *     RefsrOptions options = REFSR_OPTIONS_INIT;
+ *     options.n_threads = 4;
+ *     options.progress = my_progress;      // optional
+ *     options.cancel = &cancel;            // optional, polled
+ *     g_autoptr (RefsrResult) result
+ *         = refsr_run (model, &lr, &ref, &options, &error);
+ *     ... result->pixels is 4*lr_w x 4*lr_h RGB8 ...
+ *
+ * Threads: the engine runs OpenMP regions of options.n_threads threads
+ * (at most one per processor) on the calling thread; it starts nothing
+ * that outlives a call.  A model is immutable after loading and may be
+ * shared by concurrent runs.
+ *
+ * Numerics follow the official PyTorch implementation in float32
+ * (see ../shared/spec/TTSR.md and README.md for the measured deviations).
+ */
+#ifndef REFSR_H
+#define REFSR_H
+
+#include <stdatomic.h>
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define REFSR_ERROR (refsr_error_quark ())
+GQuark refsr_error_quark (void);
+
+typedef enum
+{
+  REFSR_ERROR_CANCELLED,     /* the caller's cancel flag was raised */
+  REFSR_ERROR_INVALID_INPUT, /* image sizes the model cannot take */
+  REFSR_ERROR_WEIGHTS,       /* a weights file is malformed or does not fit */
+  REFSR_ERROR_NO_MEMORY,     /* an allocation failed */
+  REFSR_ERROR_IO             /* a file could not be read or written */
+} RefsrError;
+
+/* The network's configuration, read from the weights. */
+typedef struct
+{
+  int n_feats;          /* feature width of the main network (64 in TTSR) */
+  int n_res_blocks[4];  /* ResBlocks in SFE, stage 1, stage 2, stage 3 */
+} RefsrConfig;
+
+typedef struct RefsrModel RefsrModel;
+
+/* Loads weights from a safetensors file (F32, F16 or BF16) or an official
+ * PyTorch checkpoint (legacy or zip format); the kind is told by content.
+ * Every key and shape is checked against the architecture. */
+RefsrModel *refsr_model_load (const char *path, GError **error);
+/* Same, from memory (used by the fuzzers and for a built-in model).
+ * The bytes are copied where needed; the caller keeps ownership. */
+RefsrModel *refsr_model_load_from_data (const guint8 *data, gsize size,
+                                        const char *name, GError **error);
+void refsr_model_free (RefsrModel *model);
+void refsr_model_get_config (const RefsrModel *model, RefsrConfig *config);
+
+/* The file name of the built-in model. */
+#define REFSR_DEFAULT_MODEL_NAME "refsr-default.safetensors"
+
+/* Where the built-in model is, looked up in this order (the first that
+ * exists wins):
+ *   1. $REFSR_WEIGHTS, when set: a path (which must exist), or, set but
+ *      empty, "no built-in model" (an error);
+ *   2. REFSR_DEFAULT_MODEL_NAME in the folder of the running program (a
+ *      per-user plug-in install keeps the model beside the plug-in);
+ *   3. data/ of the source tree, when the program runs from the build
+ *      folder it was built in (so a build works before it is installed);
+ *   4. the data folder refsr was installed with (PREFIX/share/refsr);
+ *   5. PROGRAM_DIR/../share/refsr, for an install moved to another prefix.
+ * Returns a newly allocated path, or NULL with REFSR_ERROR_WEIGHTS saying
+ * where it looked. */
+char *refsr_default_model_path (GError **error);
+/* refsr_model_load (refsr_default_model_path ()). */
+RefsrModel *refsr_model_load_default (GError **error);
+
+/* Writes the model's tensors as F32 safetensors under their canonical
+ * names, in the architecture's order, without the "module." prefix and
+ * the training-only tensors of official checkpoints: what `refsr convert`
+ * makes of a .pt file.  Atomic: the file appears whole or not at all. */
+gboolean refsr_model_save (const RefsrModel *model, const char *path,
+                           GError **error);
+
+/* An 8-bit RGB image, interleaved, rows rowstride bytes apart. */
+typedef struct
+{
+  const guint8 *pixels;
+  int width;
+  int height;
+  int rowstride;
+} RefsrImage;
+
+/* Called from the thread that called refsr_run, with fraction in [0, 1]
+ * growing monotonically and a short untranslated stage name ("features",
+ * "search", "transfer", "reconstruction"). */
+typedef void (*RefsrProgressFunc) (double fraction, const char *stage,
+                                   void *user_data);
+
+typedef struct
+{
+  int n_threads;              /* <= 0: OpenMP's default; capped at the
+                               * number of processors */
+  RefsrProgressFunc progress; /* may be NULL */
+  void *progress_data;
+  const atomic_int *cancel;   /* may be NULL; non-zero cancels the run.
+                               * Polled between layers, bands and search
+                               * rows; setting it is async-signal-safe. */
+  gboolean keep_textures;     /* fill idx and the T maps of the result */
+} RefsrOptions;
+
+/* The defaults, to be changed field by field after. */
+#define REFSR_OPTIONS_INIT                                                   \
+  { .n_threads = 0, .progress = NULL, .progress_data = NULL, .cancel = NULL, \
+    .keep_textures = FALSE }
+
+typedef struct
+{
+  int width, height;   /* 4 * LR width, 4 * LR height */
+  guint8 *pixels;      /* RGB8, rowstride width * 3 */
+  float *sr;           /* [3, height, width], in [-1, 1] */
+  int lr_width, lr_height;
+  float *S;            /* [lr_height, lr_width]: relevance of the texture used */
+  int ref_lv3_width, ref_lv3_height; /* reference grid searched (ref / 4) */
+  /* Only with keep_textures (NULL otherwise): */
+  gint64 *idx;         /* [lr_height * lr_width], raster index into ref lv3 */
+  float *t_lv3;        /* [256, lr_height, lr_width] */
+  float *t_lv2;        /* [128, 2 lr_height, 2 lr_width] */
+  float *t_lv1;        /* [64, 4 lr_height, 4 lr_width] */
+} RefsrResult;
+
+/* Enlarges lr 4x with texture from ref.  The reference may have any size of
+ * at least 4x4 pixels; it is cropped to multiples of 4.  Returns NULL with
+ * error set on failure; a cancelled run returns REFSR_ERROR_CANCELLED. */
+RefsrResult *refsr_run (const RefsrModel *model, const RefsrImage *lr,
+                        const RefsrImage *ref, const RefsrOptions *options,
+                        GError **error);
+void refsr_result_free (RefsrResult *result);
+
+/* Writes S, idx, T_lv3, T_lv2, T_lv1 and sr as safetensors with the names
+ * and layouts of the TTSR parity fixtures (idx and the T maps need a run
+ * with keep_textures).  Atomic, like refsr_model_save. */
+gboolean refsr_result_save_tensors (const RefsrResult *result,
+                                    const char *path, GError **error);
+
+/* Cost of a run, for planning: peak bytes the engine allocates and the
+ * floating-point operations it performs. */
+guint64 refsr_estimate_memory (const RefsrConfig *config, int lr_width,
+                               int lr_height, int ref_width, int ref_height);
+double refsr_estimate_flops (const RefsrConfig *config, int lr_width,
+                             int lr_height, int ref_width, int ref_height);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RefsrModel, refsr_model_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RefsrResult, refsr_result_free)
+
+G_END_DECLS
+
+#endif /* REFSR_H */

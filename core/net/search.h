@@ -1,0 +1,30 @@
+/* search.h — relevance embedding: hard and soft attention (spec §5.2).
+ * Internal to the engine. */
+#ifndef REFSR_SEARCH_H
+#define REFSR_SEARCH_H
+
+#include "exec.h"
+
+/* For every LR position p of query (C×h×w, LTE lv3 of LR↑), finds the
+ * reference position q of key (C×Hr×Wr, lv3 of Ref↓↑) whose 3×3 feature
+ * patch (zero padded) has the highest cosine similarity with p's patch.
+ * Ties go to the smallest q.  idx gets h·w raster indices into Hr×Wr, S the
+ * similarity (h·w floats).
+ *
+ * Never forms the P×Q relevance matrix: memory grows with P + Q.  The
+ * result does not depend on exec->n_threads. */
+gboolean refsr_search (const RefsrTensor *query, const RefsrTensor *key,
+                       gint64 *idx, float *S, const RefsrExec *exec,
+                       GError **error);
+
+/* Bytes of scratch memory refsr_search allocates for these sizes (query
+ * c×h×w, key c×key_h×key_w) and thread count; the formula is in search.c.
+ * It grows with P + Q, never with P·Q. */
+gsize refsr_search_scratch_bytes (int c, int h, int w, int key_h, int key_w,
+                                  int n_threads);
+
+/* Plain reference: normalise each 3×3·C patch, dot products, arg-max. */
+void refsr_search_ref (const RefsrTensor *query, const RefsrTensor *key,
+                       gint64 *idx, float *S);
+
+#endif
