@@ -18,6 +18,17 @@ fixture_weights (void)
   return g_build_filename (dir, FIXTURE_WEIGHTS, NULL);
 }
 
+static RefsrModel *
+fixture_model (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *weights = fixture_weights ();
+  RefsrModel *model = refsr_model_load (weights, &error);
+
+  g_assert_no_error (error);
+  return model;
+}
+
 static void
 test_options_init (void)
 {
@@ -129,18 +140,16 @@ static void
 test_model_save_round_trip (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *weights = fixture_weights ();
   g_autofree char *dir = g_dir_make_tmp ("refsr-api-XXXXXX", NULL);
   g_autofree char *saved = g_build_filename (dir, "m.safetensors", NULL);
   g_autofree char *nowhere = g_build_filename (dir, "no", "m.safetensors",
                                                NULL);
-  g_autoptr (RefsrModel) model = refsr_model_load (weights, &error);
+  g_autoptr (RefsrModel) model = fixture_model ();
   g_autoptr (RefsrModel) again = NULL;
   g_autoptr (RefsrResult) a = NULL;
   g_autoptr (RefsrResult) b = NULL;
   RefsrConfig c1, c2;
 
-  g_assert_no_error (error);
   g_assert_true (refsr_model_save (model, saved, &error));
   g_assert_no_error (error);
   again = refsr_model_load (saved, &error);
@@ -166,14 +175,12 @@ static void
 test_result_save_tensors (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *weights = fixture_weights ();
   g_autofree char *dir = g_dir_make_tmp ("refsr-api-XXXXXX", NULL);
   g_autofree char *dump = g_build_filename (dir, "d.safetensors", NULL);
-  g_autoptr (RefsrModel) model = refsr_model_load (weights, &error);
+  g_autoptr (RefsrModel) model = fixture_model ();
   g_autoptr (RefsrResult) plain = NULL;
   g_autoptr (RefsrResult) kept = NULL;
 
-  g_assert_no_error (error);
   plain = enlarge (model, FALSE);
   g_assert_false (refsr_result_save_tensors (plain, dump, &error));
   g_assert_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT);
@@ -193,14 +200,12 @@ static void
 test_cancel_flag (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *weights = fixture_weights ();
-  g_autoptr (RefsrModel) model = refsr_model_load (weights, &error);
+  g_autoptr (RefsrModel) model = fixture_model ();
   g_autofree guint8 *rgb = gradient (8, 8);
   RefsrImage image = { rgb, 8, 8, 8 * 3 };
   RefsrOptions options = REFSR_OPTIONS_INIT;
   atomic_int cancel = 1;
 
-  g_assert_no_error (error);
   options.cancel = &cancel;
   g_assert_null (refsr_run (model, &image, &image, &options, &error));
   g_assert_error (error, REFSR_ERROR, REFSR_ERROR_CANCELLED);
