@@ -13,6 +13,8 @@ trap 'rm -rf "$S"' EXIT
 plugins=$S/home/.config/GIMP/3.0/plug-ins/refsr
 mkdir -p "$plugins"
 cp "$BUILD/plug-in/refsr" "$plugins/"
+# the built-in model beside the plug-in, as a per-user install has it
+cp data/refsr-default.safetensors "$plugins/"
 printf '(show-welcome-dialog no)\n(show-tips no)\n' >"$S/home/.config/GIMP/3.0/gimprc"
 python3 tests/pngtool.py from-fixture "$FIX/case-c.safetensors" lr_u8 "$S/lr.png"
 python3 tests/pngtool.py from-fixture "$FIX/case-c.safetensors" ref_u8 "$S/ref.png"
