@@ -281,6 +281,25 @@ explain_engine_error (GError *error)
   error->message = message;
 }
 
+/* The built-in model copied beside the executable (a per-user install,
+ * tools/install-user.sh), or NULL. */
+static char *
+model_beside_executable (void)
+{
+  char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  char *dir, *path;
+
+  if (exe == NULL)
+    return NULL;
+  dir = g_path_get_dirname (exe);
+  path = g_build_filename (dir, REFSR_DEFAULT_WEIGHTS, NULL);
+  g_free (dir);
+  g_free (exe);
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    g_clear_pointer (&path, g_free);
+  return path;
+}
+
 static RefsrModel *
 load_model (GFile *weights, GError **error)
 {
@@ -294,6 +313,8 @@ load_model (GFile *weights, GError **error)
                    g_file_peek_path (weights));
       return NULL;
     }
+  if (path == NULL)
+    path = model_beside_executable ();
   if (path == NULL)
     {
       path = g_build_filename (REFSR_DATADIR, REFSR_DEFAULT_WEIGHTS, NULL);
