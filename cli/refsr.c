@@ -183,6 +183,8 @@ super_resolve (const CliArgs *args, GError **error)
   char *output = args->output ? g_strdup (args->output)
                               : default_output (args->inputs[0]);
   Progress progress = { -1, FALSE };
+  RefsrIoLoadOptions lr_options = { REFSR_MAX_LR_PIXELS, &cancel_requested };
+  RefsrIoLoadOptions ref_options = { REFSR_MAX_REF_PIXELS, &cancel_requested };
   gboolean ok = FALSE;
 
   options.n_threads = args->threads;
@@ -196,8 +198,8 @@ super_resolve (const CliArgs *args, GError **error)
   if (check_writable (output, error)
       && (args->dump == NULL || check_writable (args->dump, error))
       && (model = load_model (args->weights, error)) != NULL
-      && refsr_io_load_image (args->inputs[0], &lr, error)
-      && refsr_io_load_image (args->reference, &ref, error)
+      && refsr_io_load_image (args->inputs[0], &lr_options, &lr, error)
+      && refsr_io_load_image (args->reference, &ref_options, &ref, error)
       && check_cancel (error))
     {
       RefsrImage lr_img = { lr.pixels, lr.width, lr.height, lr.width * 3 };

@@ -97,7 +97,7 @@ load_pair (const char *dir, const char *name, RefsrIoImage *images,
     {
       char *file = g_strconcat (name, file_suffix[i], NULL);
       char *path = g_build_filename (dir, file, NULL);
-      gboolean ok = refsr_io_load_image (path, &images[i], error);
+      gboolean ok = refsr_io_load_image (path, NULL, &images[i], error);
       g_free (path);
       g_free (file);
       if (!ok)

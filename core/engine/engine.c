@@ -64,10 +64,8 @@ transfer_macs (int h, int w)
  * for the LR (1024·h·w values) and 64 channels at H×W for the reference. */
 static gboolean
 check_image (const RefsrImage *img, const char *what, int min_size,
-             gint64 values_per_pixel, GError **error)
+             gint64 max_pixels, GError **error)
 {
-  gint64 max_pixels = G_MAXINT / values_per_pixel;
-
   if (img == NULL || img->pixels == NULL || img->width < min_size
       || img->height < min_size
       || (gint64) img->rowstride < (gint64) img->width * 3)
@@ -329,8 +327,8 @@ refsr_run_with_indices (const RefsrModel *model, const RefsrImage *lr,
   run.forced_idx = forced_idx;
   run.exec.n_threads = thread_count (run.options);
   run.exec.cancel = run.options->cancel;
-  if (!check_image (lr, "low-resolution", 1, 1024, error)
-      || !check_image (ref, "reference", 4, 64, error))
+  if (!check_image (lr, "low-resolution", 1, REFSR_MAX_LR_PIXELS, error)
+      || !check_image (ref, "reference", 4, REFSR_MAX_REF_PIXELS, error))
     return NULL;
   run.macs_total = refsr_estimate_flops (&model->config, lr->width,
                                          lr->height, ref->width,

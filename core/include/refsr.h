@@ -99,6 +99,12 @@ RefsrModel *refsr_model_load_default (GError **error);
 gboolean refsr_model_save (const RefsrModel *model, const char *path,
                            GError **error);
 
+/* The largest images refsr_run takes, in pixels (width × height): feature
+ * maps are indexed with int, and the largest holds 1024 values per LR
+ * pixel (64 channels at 4× the size) and 64 per reference pixel. */
+#define REFSR_MAX_LR_PIXELS  ((gint64) G_MAXINT / 1024)  /* 2.1 megapixels */
+#define REFSR_MAX_REF_PIXELS ((gint64) G_MAXINT / 64)    /* 33.5 megapixels */
+
 /* An 8-bit RGB image, interleaved, rows rowstride bytes apart. */
 typedef struct
 {

@@ -1,108 +1,14 @@
-/* image-io.c — reading image files through GEGL,
- * writing PNGs with libpng, and replacing output files atomically.
+/* save.c — writing PNGs with libpng, and output files that appear whole
+ * or not at all.
  * Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later */
 #include "image-io.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <gegl.h>
 #include <glib/gstdio.h>
 #include <png.h>
 #include <string.h>
 #include <unistd.h>
-
-#include "refsr.h"
-
-/* GEGL's loaders warn on stderr about files they reject; the commands
- * report every failure themselves in one line, so library chatter is shown
- * only with REFSR_VERBOSE set. */
-static GLogWriterOutput
-quiet_log_writer (GLogLevelFlags level, const GLogField *fields,
-                  gsize n_fields, gpointer data)
-{
-  if ((level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL)) == 0
-      && g_getenv ("REFSR_VERBOSE") == NULL)
-    return G_LOG_WRITER_HANDLED;
-  return g_log_writer_default (level, fields, n_fields, data);
-}
-
-void
-refsr_io_init (void)
-{
-  static gsize writer_set;
-
-  if (g_once_init_enter (&writer_set))
-    {
-      g_log_set_writer_func (quiet_log_writer, NULL, NULL);
-      g_once_init_leave (&writer_set, 1);
-    }
-  gegl_init (NULL, NULL);
-}
-
-void
-refsr_io_exit (void)
-{
-  gegl_exit ();
-}
-
-static GeglBuffer *
-load_buffer (const char *path, GError **error)
-{
-  GeglNode *graph = gegl_node_new ();
-  GeglNode *load = gegl_node_new_child (graph, "operation", "gegl:load",
-                                        "path", path, NULL);
-  GeglNode *sink;
-  GeglBuffer *buffer = NULL;
-
-  sink = gegl_node_new_child (graph, "operation", "gegl:buffer-sink",
-                              "buffer", &buffer, NULL);
-  gegl_node_link (load, sink);
-  gegl_node_process (sink);
-  g_object_unref (graph);
-  if (buffer != NULL && gegl_buffer_get_width (buffer) > 0
-      && gegl_buffer_get_height (buffer) > 0)
-    return buffer;
-  g_clear_object (&buffer);
-  g_set_error (error, REFSR_ERROR, REFSR_ERROR_IO,
-               "Could not read '%s': not an image GEGL can load", path);
-  return NULL;
-}
-
-gboolean
-refsr_io_load_image (const char *path, RefsrIoImage *image, GError **error)
-{
-  GeglBuffer *buffer;
-  const GeglRectangle *extent;
-
-  memset (image, 0, sizeof *image);
-  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
-    {
-      g_set_error (error, REFSR_ERROR, REFSR_ERROR_IO,
-                   "Could not read '%s': no such file", path);
-      return FALSE;
-    }
-  if ((buffer = load_buffer (path, error)) == NULL)
-    return FALSE;
-  extent = gegl_buffer_get_extent (buffer);
-  image->width = extent->width;
-  image->height = extent->height;
-  image->pixels = g_try_malloc ((gsize) extent->width * extent->height * 3);
-  if (image->pixels == NULL)
-    {
-      g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
-                   "Out of memory reading '%s' (%d×%d)", path,
-                   extent->width, extent->height);
-      g_object_unref (buffer);
-      return FALSE;
-    }
-  /* alpha is dropped (composited on nothing); TTSR works on opaque RGB */
-  gegl_buffer_get (buffer, extent, 1.0, babl_format ("R'G'B' u8"),
-                   image->pixels, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
-  g_object_unref (buffer);
-  return TRUE;
-}
-
-/* ---- writing ------------------------------------------------------- */
 
 static gboolean
 write_all (int fd, const guint8 *data, gsize size)
@@ -129,8 +35,8 @@ io_error (const char *path, int errsv, GError **error)
 }
 
 gboolean
-refsr_io_output_write (RefsrIoOutput *out, const char *path, const void *data,
-                  gsize size, GError **error)
+refsr_io_output_write (RefsrIoOutput *out, const char *path,
+                       const void *data, gsize size, GError **error)
 {
   int fd, errsv;
   gboolean ok;
@@ -186,7 +92,7 @@ refsr_io_output_discard (RefsrIoOutput *out)
  * which GEGL's PNG saver does not (a full disk gave a truncated file). */
 GBytes *
 refsr_io_encode_png (const guint8 *rgb, int width, int height,
-                      GError **error)
+                     GError **error)
 {
   png_image image;
   png_alloc_size_t size;
@@ -218,7 +124,7 @@ refsr_io_encode_png (const guint8 *rgb, int width, int height,
 
 gboolean
 refsr_io_save_png (const char *path, const guint8 *rgb, int width,
-                    int height, GError **error)
+                   int height, GError **error)
 {
   GBytes *png = refsr_io_encode_png (rgb, width, height, error);
   RefsrIoOutput out = { NULL, NULL };
@@ -227,15 +133,8 @@ refsr_io_save_png (const char *path, const guint8 *rgb, int width,
   if (png == NULL)
     return FALSE;
   ok = refsr_io_output_write (&out, path, g_bytes_get_data (png, NULL),
-                         g_bytes_get_size (png), error)
+                              g_bytes_get_size (png), error)
        && refsr_io_output_commit (&out, error);
   g_bytes_unref (png);
   return ok;
-}
-
-void
-refsr_io_image_clear (RefsrIoImage *image)
-{
-  g_free (image->pixels);
-  memset (image, 0, sizeof *image);
 }
