@@ -10,7 +10,8 @@ the PyTorch model of tools/train on the same uint8 inputs preprocessed with
 Pillow, and compares with the fixture README's tolerances: idx exact where
 the top-2 margin is >= 1e-4, S within 1e-5, sr within 1e-4 (where an index
 differs, only output pixels more than 10 LR pixels away are compared).
-Exit 0 / 1, or 77 (skip) without PyTorch or Pillow.
+Exit 0 / 1; without PyTorch, numpy, Pillow or the fixtures 77 (meson
+"skip"), or 1 under CI=true.
 """
 import os
 import subprocess
@@ -19,6 +20,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(HERE, "..", "..", "tests")]
+from testenv import unavailable
+
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 try:
     import numpy as np
@@ -26,8 +29,7 @@ try:
     import torch.nn.functional as F
     from PIL import Image
 except ImportError as e:
-    print(f"SKIP: {e}")
-    sys.exit(77)
+    unavailable(f"PyTorch, numpy or Pillow missing ({e})")
 
 import pngtool
 import st_io
@@ -101,8 +103,7 @@ def main():
     refsr_cli, weights = sys.argv[1], [w for w in sys.argv[2:] if os.path.exists(w)]
     case = os.path.join(FIXTURES, "case-b.safetensors")
     if not weights or not os.path.exists(case):
-        print("SKIP: no weights or fixtures")
-        return 77
+        unavailable("no weights or fixtures")
     torch.set_num_threads(1)
     data, _ = st_io.read(case)
     passed = failed = 0

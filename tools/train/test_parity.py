@@ -3,8 +3,9 @@
 # Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later
 """Loads the seeded official weights, runs the fixture cases and compares.
 
-Exit 0 when every check passes, 1 on a failure, 77 (meson "skip") when
-PyTorch or the fixtures are not available.  Tolerances are those of
+Exit 0 when every check passes, 1 on a failure; when PyTorch, numpy or the
+fixtures are not available, 77 (meson "skip"), or 1 under CI=true.
+Tolerances are those of
 fixtures/ttsr/README.md: sr within 1e-4 everywhere, idx exact where the
 top-2 margin is >= 1e-4, S within 1e-5 there.
 """
@@ -15,14 +16,15 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+from testenv import unavailable
+
 # One BLAS thread: the checks are small and CI machines are shared.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 try:
     import numpy as np
     import torch
-except ImportError as e:  # the CI image may lack PyTorch: skip, not fail
-    print(f"SKIP: {e}")
-    sys.exit(77)
+except ImportError as e:
+    unavailable(f"PyTorch or numpy missing ({e})")
 
 import st_io
 import ttsr
@@ -83,8 +85,7 @@ def check_case(model, name):
 
 def main():
     if not os.path.exists(os.path.join(FIXTURES, CASES["a"])):
-        print(f"SKIP: fixtures not found at {FIXTURES}")
-        return 77
+        unavailable(f"fixtures not found at {FIXTURES}")
     torch.set_num_threads(1)
     models = {}
     passed = failed = 0

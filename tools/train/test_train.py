@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # Unit checks of the training helpers: safetensors I/O, search gradient, init.
 # Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later
-"""Exit 0 when all checks pass, 1 on a failure, 77 without PyTorch."""
+"""Exit 0 when all checks pass, 1 on a failure; without PyTorch or numpy
+77 (meson "skip"), or 1 under CI=true."""
 
 import os
 import sys
@@ -10,6 +11,8 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+from testenv import unavailable
+
 # One BLAS thread: the checks are small and CI machines are shared.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 try:
@@ -17,8 +20,7 @@ try:
     import torch
     import torch.nn.functional as F
 except ImportError as e:
-    print(f"SKIP: {e}")
-    sys.exit(77)
+    unavailable(f"PyTorch or numpy missing ({e})")
 
 import init_weights
 import st_io
