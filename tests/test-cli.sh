@@ -33,9 +33,11 @@ $PNG from-fixture "$FIX/case-b.safetensors" ref_u8 "$T/ref16.png" 16
 check "fixture case b: output within 1/255 of the official sr_u8" sh -c "
   '$REFSR' -q --weights '$W1' -r '$T/ref.png' -o '$T/sr.png' '$T/lr.png' &&
   $PNG compare '$T/sr.png' '$FIX/case-b.safetensors' sr_u8 1 0.001"
+# The 16-bit files hold v * 257 for each 8-bit v: reduced to 8 bits they
+# are the same pixels, so the output must be the same file, byte for byte.
 check "16-bit PNG inputs give the same output as 8-bit ones" sh -c "
   '$REFSR' -q --weights '$W1' -r '$T/ref16.png' -o '$T/sr16.png' '$T/lr16.png' &&
-  cmp '$T/sr.png' '$T/sr16.png' || $PNG compare '$T/sr16.png' '$FIX/case-b.safetensors' sr_u8 1 0.001"
+  cmp '$T/sr.png' '$T/sr16.png'"
 check "--dump writes S, idx, T_lv3, T_lv2, T_lv1 and sr" sh -c "
   '$REFSR' -q --weights '$W1' -r '$T/ref.png' -o '$T/sr2.png' --dump '$T/d.safetensors' '$T/lr.png' &&
   test \"\$($PNG keys '$T/d.safetensors')\" = 'S T_lv1 T_lv2 T_lv3 idx sr'"

@@ -3,9 +3,16 @@
 command's (standard library only: the GIMP test needs no imaging package).
 Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later
 
-  pngcompare.py colour A.png B.png MAXDIFF
-      same size and every colour value within MAXDIFF/255 (8- or 16-bit,
-      grey or RGB, with or without alpha: alpha is ignored here)
+  pngcompare.py colour A.png B.png
+      same size, same bit depth, same number of colour channels (grey or
+      RGB), and every colour value identical; alpha, if any, is not
+      compared here
+  pngcompare.py deep A16.png B8.png MAXFRACTION
+      A is 16-bit, B 8-bit, same size and colour channels: every colour
+      value of A lies within B's 8-bit rounding step, up to A's own
+      rounding (|A/65535 - B/255| <= 0.5/255 + 0.5/65535), so A rounded to
+      8 bits differs from B by at most 1, and in at most MAXFRACTION of the
+      values
   pngcompare.py alpha LR.png OUT.png SCALE
       OUT's alpha is LR's enlarged SCALE times: equal within 1/255 wherever
       LR's alpha is constant over the 5x5 pixels around the source point
@@ -44,7 +51,7 @@ def unfilter(raw, width, height, bpp):
 
 
 def read_png(path):
-    """Returns (width, height, channels, has_alpha, rows of floats 0..1)."""
+    """Returns (width, height, channels, has_alpha, depth, rows of ints)."""
     data = open(path, "rb").read()
     if data[:8] != b"\x89PNG\r\n\x1a\n":
         raise SystemExit(f"{path}: not a PNG")
@@ -62,41 +69,63 @@ def read_png(path):
     nch = CHANNELS[ctype]
     size = depth // 8
     rows = unfilter(zlib.decompress(idat), w, h, nch * size)
-    top = float((1 << depth) - 1)
     fmt = ">%dH" % (w * nch) if size == 2 else None
-    values = [[v / top for v in (struct.unpack(fmt, bytes(r)) if fmt else r)]
-              for r in rows]
-    return w, h, nch, ctype in (4, 6), values
+    values = [list(struct.unpack(fmt, bytes(r))) if fmt else list(r) for r in rows]
+    return w, h, nch, ctype in (4, 6), depth, values
 
 
-def colour(a_path, b_path, maxdiff):
-    wa, ha, na, alpha_a, a = read_png(a_path)
-    wb, hb, nb, alpha_b, b = read_png(b_path)
+def colour_pairs(a, b):
+    """(values of A, values of B, description) for the colour channels."""
+    wa, ha, na, alpha_a, da, ra = a
+    wb, hb, nb, alpha_b, db, rb = b
     if (wa, ha) != (wb, hb):
-        print(f"sizes differ: {wa}x{ha} and {wb}x{hb}")
-        return 1
+        raise SystemExit(f"sizes differ: {wa}x{ha} and {wb}x{hb}")
     ca, cb = na - alpha_a, nb - alpha_b
     if ca != cb:
-        print(f"colour channels differ: {ca} and {cb}")
+        raise SystemExit(f"colour channels differ: {ca} and {cb}")
+    va = [row[x * na + c] for row in ra for x in range(wa) for c in range(ca)]
+    vb = [row[x * nb + c] for row in rb for x in range(wb) for c in range(cb)]
+    return va, vb, f"{wa}x{ha}, {ca} colour channel(s), {len(va)} values"
+
+
+def colour(a_path, b_path):
+    a, b = read_png(a_path), read_png(b_path)
+    if a[4] != b[4]:
+        print(f"bit depths differ: {a[4]} and {b[4]}")
         return 1
-    worst = 0.0
-    for ra, rb in zip(a, b):
-        for x in range(wa):
-            for c in range(ca):
-                worst = max(worst, abs(ra[x * na + c] - rb[x * nb + c]))
-    print(f"{wa}x{ha}, {ca} colour channel(s): max difference "
-          f"{worst * 255:.3f}/255 (allowed {maxdiff}/255)")
-    return 0 if worst * 255 <= maxdiff + 1e-6 else 1
+    va, vb, what = colour_pairs(a, b)
+    differ = [abs(x - y) for x, y in zip(va, vb) if x != y]
+    print(f"{what} ({a[4]}-bit): {len(differ)} differ"
+          + (f", by up to {max(differ)}" if differ else "") + " (allowed: none)")
+    return 0 if not differ and va else 1
+
+
+def deep(a_path, b_path, maxfraction):
+    a, b = read_png(a_path), read_png(b_path)
+    if (a[4], b[4]) != (16, 8):
+        print(f"need a 16-bit and an 8-bit PNG, got {a[4]} and {b[4]} bits")
+        return 1
+    va, vb, what = colour_pairs(a, b)
+    bound = 0.5 / 255 + 0.5 / 65535
+    worst = max(abs(x / 65535 - y / 255) for x, y in zip(va, vb))
+    reduced = [abs((x * 255 + 32767) // 65535 - y) for x, y in zip(va, vb)]
+    differ = sum(1 for d in reduced if d)
+    print(f"{what}: max |A/65535 - B/255| = {worst * 255:.4f}/255 "
+          f"(allowed {bound * 255:.4f}/255); reduced to 8 bits {differ} differ "
+          f"({differ / len(va):.3%}, allowed {maxfraction:.3%}), "
+          f"by up to {max(reduced)} (allowed 1)")
+    return 0 if (va and worst <= bound + 1e-9 and max(reduced) <= 1
+                 and differ <= maxfraction * len(va)) else 1
 
 
 def alpha(lr_path, out_path, scale):
-    wl, hl, nl, al, lr = read_png(lr_path)
-    wo, ho, no, ao, out = read_png(out_path)
+    wl, hl, nl, al, dl, lr = read_png(lr_path)
+    wo, ho, no, ao, do, out = read_png(out_path)
     if not (al and ao) or (wo, ho) != (wl * scale, hl * scale):
         print("missing alpha or wrong size")
         return 1
-    la = [[r[x * nl + nl - 1] for x in range(wl)] for r in lr]
-    oa = [[r[x * no + no - 1] for x in range(wo)] for r in out]
+    la = [[r[x * nl + nl - 1] / ((1 << dl) - 1) for x in range(wl)] for r in lr]
+    oa = [[r[x * no + no - 1] / ((1 << do) - 1) for x in range(wo)] for r in out]
     checked, worst = 0, 0.0
     for y in range(ho):
         for x in range(wo):
@@ -114,8 +143,10 @@ def alpha(lr_path, out_path, scale):
 
 
 def main(argv):
-    if len(argv) == 5 and argv[1] == "colour":
-        return colour(argv[2], argv[3], float(argv[4]))
+    if len(argv) == 4 and argv[1] == "colour":
+        return colour(argv[2], argv[3])
+    if len(argv) == 5 and argv[1] == "deep":
+        return deep(argv[2], argv[3], float(argv[4]))
     if len(argv) == 5 and argv[1] == "alpha":
         return alpha(argv[2], argv[3], int(argv[4]))
     print(__doc__)

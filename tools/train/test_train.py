@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # Unit checks of the training helpers: safetensors I/O, search gradient, init.
 # Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later
-"""Exit 0 when all checks pass, 1 on a failure, 77 without PyTorch."""
+"""Exit 0 when all checks pass, 1 on a failure; without PyTorch or numpy
+77 (meson "skip"), or 1 under CI=true."""
 
 import os
 import sys
@@ -10,6 +11,8 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+from testenv import unavailable
+
 # One BLAS thread: the checks are small and CI machines are shared.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 try:
@@ -17,8 +20,7 @@ try:
     import torch
     import torch.nn.functional as F
 except ImportError as e:
-    print(f"SKIP: {e}")
-    sys.exit(77)
+    unavailable(f"PyTorch or numpy missing ({e})")
 
 import init_weights
 import st_io
@@ -88,15 +90,34 @@ def check_structured_init():
 
 
 def check_meanshift():
-    """Fixed LTE input normalisation equals spec section 4 in float32."""
+    """LTE input normalisation is the official MeanShift (spec section 4).
+
+    Expected values come from the spec, not from ttsr's own constants:
+    utils.MeanShift(rgb_range=1, rgb_mean=(0.485, 0.456, 0.406),
+    rgb_std=(0.229, 0.224, 0.225), sign=-1) sets, in float32,
+    W = eye(3) / std and b = sign * rgb_range * mean / std; the spec lists
+    the resulting float32 values, which must come out too.
+    """
+    rgb_range, sign = np.float32(1.0), np.float32(-1.0)
+    mean = np.array([0.485, 0.456, 0.406], np.float32)
+    std = np.array([0.229, 0.224, 0.225], np.float32)
+    want_w = (np.eye(3, dtype=np.float32) / std.reshape(3, 1)).reshape(3, 3, 1, 1)
+    want_b = sign * rgb_range * mean / std
+    spec_w = np.array([4.3668122, 4.4642854, 4.4444447], np.float32)
+    spec_b = np.array([-2.1179039, -2.0357141, -1.8044444], np.float32)
     shift = ttsr.MeanShift()
-    mean = np.float32(ttsr.IMAGENET_MEAN)
-    std = np.float32(ttsr.IMAGENET_STD)
-    w = np.diag(np.float32(1.0) / std).reshape(3, 3, 1, 1)
-    ok = (np.array_equal(shift.weight.detach().numpy(), w)
-          and np.array_equal(shift.bias.detach().numpy(), -mean / std)
+    w = shift.weight.detach().numpy()
+    b = shift.bias.detach().numpy()
+    off_diagonal = w.reshape(3, 3)[~np.eye(3, dtype=bool)]
+    ok = (w.dtype == np.float32 and b.dtype == np.float32
+          and w.shape == (3, 3, 1, 1) and b.shape == (3,)
+          and np.array_equal(w, want_w) and np.array_equal(b, want_b)
+          and np.array_equal(np.diag(w.reshape(3, 3)), spec_w)
+          and np.array_equal(b, spec_b)
+          and not off_diagonal.any()
           and not any(p.requires_grad for p in shift.parameters()))
-    return ok, "diag(1/std), -mean/std, frozen"
+    return ok, (f"W diag {np.diag(w.reshape(3, 3)).tolist()}, b {b.tolist()}; "
+                "spec: diag(1/std), -mean/std, off-diagonal 0, frozen")
 
 
 def main():

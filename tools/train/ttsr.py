@@ -85,25 +85,35 @@ class LTE(nn.Module):
 
 # -------------------------------------------------------- search, transfer
 
-def search(query_lv3, key_lv3):
+def search(query_lv3, key_lv3, idx=None):
     """Hard attention over 3x3 patches of lv3 (spec 5.1).
 
     Returns S [N,1,h,w] (best cosine) and idx [N,P] (arg-max reference
     position; torch.max returns the first maximum on CPU, as the official
     code relies on).  The P x Q matrix is fine at training crop sizes.
+
+    With idx given (int64 [N,P]: "oracle" mode, the indices of another
+    run injected, as the fixture README prescribes where near-tied
+    arg-maxes flip), no arg-max is taken: S is the relevance at idx.
     """
     n, _, h, w = query_lv3.shape
     q = F.normalize(F.unfold(query_lv3, 3, padding=1), dim=1)   # N,2304,P
     k = F.normalize(F.unfold(key_lv3, 3, padding=1), dim=1)     # N,2304,Q
+    if idx is not None:
+        idx = idx.reshape(n, h * w).to(torch.int64)
     if not torch.is_grad_enabled():
         relevance = torch.bmm(k.transpose(1, 2), q)               # N,Q,P
-        best, idx = torch.max(relevance, dim=1)
+        if idx is None:
+            best, idx = torch.max(relevance, dim=1)
+        else:
+            best = torch.gather(relevance, 1, idx.unsqueeze(1)).squeeze(1)
         return best.view(n, 1, h, w), idx
     # Training: the max passes gradient only to the winning entry, so find
     # idx without autograd and redo just those P dot products with it; this
     # skips the two P x Q x 2304 products of the bmm backward.
-    with torch.no_grad():
-        idx = torch.max(torch.bmm(k.transpose(1, 2), q), dim=1)[1]
+    if idx is None:
+        with torch.no_grad():
+            idx = torch.max(torch.bmm(k.transpose(1, 2), q), dim=1)[1]
     k_best = torch.gather(k, 2, idx.unsqueeze(1).expand(-1, k.size(1), -1))
     # At least float32: under CUDA autocast a 2304-term fp16 sum rounds S.
     acc = torch.promote_types(q.dtype, torch.float32)
@@ -290,12 +300,16 @@ class TTSR(nn.Module):
         self.MainNet = MainNet(self.config, n_feats, res_scale)
         self.LTE = LTE()
 
-    def textures(self, lrsr, ref, refsr):
-        """Search + transfer: returns S, idx, T_lv3, T_lv2, T_lv1."""
+    def textures(self, lrsr, ref, refsr, idx=None):
+        """Search + transfer: returns S, idx, T_lv3, T_lv2, T_lv1.
+
+        idx (int64, N x P), when given, replaces the arg-max of the search
+        (oracle mode, see search()).
+        """
         query = self.LTE((lrsr + 1.0) / 2.0)[2]
         key = self.LTE((refsr + 1.0) / 2.0)[2]
         ref_lv1, ref_lv2, ref_lv3 = self.LTE((ref + 1.0) / 2.0)
-        S, idx = search(query, key)
+        S, idx = search(query, key, idx)
         h, w = query.shape[2:]
         t3 = transfer(ref_lv3, idx, (h, w), 3, 1, 1)
         t2 = transfer(ref_lv2, idx, (2 * h, 2 * w), 6, 2, 2)

@@ -1,0 +1,22 @@
+# What the Python tests of tools/train do when something they need is absent.
+# Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later
+"""unavailable(REASON) ends a test that cannot run.
+
+Outside CI it exits 77, which meson counts as a skip.  Under CI=true
+PyTorch, numpy, Pillow and the fixtures are all required (tools/install-deps.sh
+installs them), so a missing one is a failure: exit 1.
+"""
+import os
+import sys
+
+
+def in_ci():
+    return os.environ.get("CI", "").lower() in ("true", "1")
+
+
+def unavailable(reason):
+    if in_ci():
+        print(f"FAIL: {reason} (CI=true: every dependency of the tests is required)")
+        sys.exit(1)
+    print(f"SKIP: {reason}")
+    sys.exit(77)
