@@ -1,6 +1,6 @@
 /* image-io.h — the imageio library of the refsr command and the tools:
- * reading image files through GEGL, writing PNGs with libpng, and
- * replacing output files atomically.  It uses only the engine's public
+ * reading image files through GEGL, writing PNGs with libpng, replacing
+ * output files atomically, and checking inputs and outputs before a run.  It uses only the engine's public
  * header.
  * Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later */
 #ifndef REFSR_IMAGE_IO_H
@@ -40,21 +40,70 @@ GBytes *refsr_io_encode_png (const guint8 *rgb, int width, int height,
 gboolean refsr_io_save_png (const char *path, const guint8 *rgb, int width,
                             int height, GError **error);
 
-/* An output file that appears whole or not at all: refsr_io_output_write
- * writes it completely (and syncs it) under a temporary name beside path,
- * refsr_io_output_commit renames it into place, refsr_io_output_discard
- * removes it.
- * Errors are REFSR_ERROR_IO naming path and the system's reason.  Commit
- * and discard leave out empty; discarding an empty one does nothing. */
+/* An output that appears whole or not at all.  A file:
+ * refsr_io_output_write refuses what is not a regular file (a folder, a
+ * device, a FIFO, a socket; see refsr_io_check_output), writes the data
+ * completely (and syncs it) under a temporary name beside path, and
+ * refsr_io_output_commit renames it into place.  A symbolic link is kept
+ * and the file it points to replaced; a file that is replaced keeps its
+ * permission bits, and its owner and group where the system allows.  A
+ * stream: refsr_io_output_write_fd keeps a copy of the data and
+ * refsr_io_output_commit writes it all to fd (syncing it when fd is a
+ * regular file), so that a command can write its other outputs first and
+ * the stream last.  refsr_io_output_discard removes the temporary file or
+ * drops the data; fd is never closed.
+ * The write calls need no initialised out; on failure they leave it empty.
+ * Commit and discard leave it empty; discarding an empty one (zeroed, or
+ * left by a failure) does nothing.  Errors are REFSR_ERROR_IO naming path
+ * (or name) and the reason. */
 typedef struct
 {
-  char *path, *tmp;
+  char *name;      /* as given, for messages */
+  char *path;      /* the file replaced: path, or a symbolic link's file */
+  char *tmp;       /* the temporary file until commit */
+  GBytes *stream;  /* a stream's data until commit */
+  int fd;          /* a stream's descriptor, -1 for a file */
 } RefsrIoOutput;
 
 gboolean refsr_io_output_write (RefsrIoOutput *out, const char *path,
                                 const void *data, gsize size, GError **error);
+gboolean refsr_io_output_write_fd (RefsrIoOutput *out, int fd,
+                                   const char *name, const void *data,
+                                   gsize size, GError **error);
 gboolean refsr_io_output_commit (RefsrIoOutput *out, GError **error);
 void refsr_io_output_discard (RefsrIoOutput *out);
+
+/* Checks made before any work, so that a run that could only fail or
+ * destroy a file at its end is refused at its start.
+ *
+ * refsr_io_check_output: path can take an output: refuses an empty name,
+ * a name ending in '/', a folder that is missing or takes no new files (a
+ * temporary file is created there and removed again, which permissions
+ * alone do not tell as root or on a read-only mount), an existing target
+ * that is not a regular file (a folder, device node, FIFO, socket, a
+ * symbolic link to nothing) or may not be written, and a target that is
+ * the same file as one of inputs (NULL-terminated, may be NULL; compared
+ * by device and inode, so a symbolic or hard link to an input counts; a
+ * path that does not exist yet is no input).  *target (may be NULL)
+ * receives the file that will be replaced: path, or a symbolic link's
+ * file.
+ * refsr_io_check_output_fd: fd (standard output, for "-o -") can take an
+ * output: open, not a terminal, and not a file that is one of inputs (as
+ * with ">> input.png").  name is what messages call it.
+ * refsr_io_check_input: path is an existing regular file that may be read
+ * ("no such file", "it is a folder", ...); refsr_io_load_image makes its
+ * own checks as it reads.
+ * Errors: REFSR_ERROR_IO, one line naming the file and the reason. */
+gboolean refsr_io_check_output (const char *path, const char *const *inputs,
+                                char **target, GError **error);
+gboolean refsr_io_check_output_fd (int fd, const char *name,
+                                   const char *const *inputs, GError **error);
+gboolean refsr_io_check_input (const char *path, GError **error);
+/* Whether a and b name the same file: by device and inode when both
+ * exist, otherwise by their canonical paths (absolute, links resolved). */
+gboolean refsr_io_same_file (const char *a, const char *b);
+/* Whether fd is open on the file path names. */
+gboolean refsr_io_same_file_fd (int fd, const char *path);
 void refsr_io_image_clear (RefsrIoImage *image);
 
 #endif

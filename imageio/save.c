@@ -1,13 +1,16 @@
 /* save.c — writing PNGs with libpng, and output files that appear whole
- * or not at all.
+ * or not at all: a regular file through a temporary file and a rename, or
+ * a stream (standard output) written in one go at the end.
  * Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later */
 #include "image-io.h"
+#include "imageio-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <png.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static gboolean
@@ -27,30 +30,56 @@ write_all (int fd, const guint8 *data, gsize size)
 }
 
 static gboolean
-io_error (const char *path, int errsv, GError **error)
+io_error (const char *name, int errsv, GError **error)
 {
-  g_set_error (error, REFSR_ERROR, REFSR_ERROR_IO, "Could not write '%s': %s",
-               path, g_strerror (errsv));
+  g_set_error (error, REFSR_ERROR, REFSR_ERROR_IO, "cannot write '%s': %s",
+               name, g_strerror (errsv));
   return FALSE;
+}
+
+/* A file that replaces another keeps its permissions and, where the
+ * system allows it (as root, or a group of one's own), its owner and
+ * group: replacing a file should not change who may read it.  Failing to
+ * do so is no reason to fail the write (a FAT file system, say, has
+ * neither). */
+static void
+keep_attributes (int fd, const struct stat *old)
+{
+  if (fchmod (fd, old->st_mode & 0777) != 0)
+    return;
+  if (old->st_uid != geteuid () || old->st_gid != getegid ())
+    {
+      int ignored = fchown (fd, old->st_uid, old->st_gid);
+      (void) ignored;
+    }
 }
 
 gboolean
 refsr_io_output_write (RefsrIoOutput *out, const char *path,
                        const void *data, gsize size, GError **error)
 {
+  struct stat old;
+  gboolean exists, ok;
   int fd, errsv;
-  gboolean ok;
 
-  out->path = g_strdup (path);
-  out->tmp = g_strdup_printf ("%s.XXXXXX", path);
+  memset (out, 0, sizeof *out);
+  out->fd = -1;
+  out->path = refsr_io_resolve_output (path, &old, &exists, error);
+  if (out->path == NULL)
+    return FALSE;
+  out->name = g_strdup (path);
+  out->tmp = g_strdup_printf ("%s.XXXXXX", out->path);
   fd = g_mkstemp_full (out->tmp, O_WRONLY, 0666);
   if (fd < 0)
     {
       errsv = errno;
       g_clear_pointer (&out->tmp, g_free); /* not ours to remove */
+      io_error (path, errsv, error);
       refsr_io_output_discard (out);
-      return io_error (path, errsv, error);
+      return FALSE;
     }
+  if (exists)
+    keep_attributes (fd, &old);
   /* fsync before the rename: after a crash the file is either absent or
    * complete, never an empty or partial file under the final name */
   ok = write_all (fd, data, size) && fsync (fd) == 0;
@@ -59,22 +88,78 @@ refsr_io_output_write (RefsrIoOutput *out, const char *path,
     ok = FALSE, errsv = errno;
   if (!ok)
     {
+      io_error (path, errsv, error);
       refsr_io_output_discard (out);
-      return io_error (path, errsv, error);
+      return FALSE;
     }
   return TRUE;
 }
 
 gboolean
+refsr_io_output_write_fd (RefsrIoOutput *out, int fd, const char *name,
+                          const void *data, gsize size, GError **error)
+{
+  struct stat st;
+
+  memset (out, 0, sizeof *out);
+  out->fd = -1;
+  if (fstat (fd, &st) != 0)
+    {
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_IO,
+                   "cannot write to %s: %s", name, g_strerror (errno));
+      return FALSE;
+    }
+  out->fd = fd;
+  out->name = g_strdup (name);
+  out->stream = g_bytes_new (data, size);
+  return TRUE;
+}
+
+static gboolean
+commit_stream (RefsrIoOutput *out, GError **error)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (out->stream, &size);
+  struct stat st;
+  gboolean ok = write_all (out->fd, data, size);
+
+  /* a file the stream was redirected to is synced like any output; a
+   * pipe or a device cannot be */
+  if (ok && fstat (out->fd, &st) == 0 && S_ISREG (st.st_mode))
+    ok = fsync (out->fd) == 0;
+  if (!ok)
+    g_set_error (error, REFSR_ERROR, REFSR_ERROR_IO,
+                 "cannot write to %s: %s", out->name, g_strerror (errno));
+  return ok;
+}
+
+gboolean
 refsr_io_output_commit (RefsrIoOutput *out, GError **error)
 {
-  gboolean ok = g_rename (out->tmp, out->path) == 0;
-  int errsv = errno;
+  struct stat st;
+  gboolean ok;
+  int errsv = 0;
 
-  if (ok)
-    g_clear_pointer (&out->tmp, g_free);
+  if (out->stream != NULL)
+    ok = commit_stream (out, error);
+  else if (lstat (out->path, &st) == 0 && !S_ISREG (st.st_mode))
+    {
+      /* something else took the name while the work ran: it is not
+       * replaced, whatever it is */
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_IO,
+                   "cannot write '%s': it is no longer a regular file",
+                   out->name);
+      ok = FALSE;
+    }
   else
-    io_error (out->path, errsv, error);
+    {
+      ok = g_rename (out->tmp, out->path) == 0;
+      errsv = errno;
+      if (ok)
+        g_clear_pointer (&out->tmp, g_free);
+      else
+        io_error (out->name, errsv, error);
+    }
   refsr_io_output_discard (out);
   return ok;
 }
@@ -86,6 +171,9 @@ refsr_io_output_discard (RefsrIoOutput *out)
     g_unlink (out->tmp);
   g_clear_pointer (&out->tmp, g_free);
   g_clear_pointer (&out->path, g_free);
+  g_clear_pointer (&out->name, g_free);
+  g_clear_pointer (&out->stream, g_bytes_unref);
+  out->fd = -1;
 }
 
 /* libpng's simplified API writes to memory and reports every failure,
@@ -113,7 +201,7 @@ refsr_io_encode_png (const guint8 *rgb, int width, int height,
   if (!png_image_write_to_memory (&image, png, &size, 0, rgb, 0, NULL))
     {
       g_set_error (error, REFSR_ERROR, REFSR_ERROR_IO,
-                   "Could not encode a %d×%d PNG: %s", width, height,
+                   "cannot encode a %d×%d PNG: %s", width, height,
                    image.message);
       png_image_free (&image);
       g_free (png);
@@ -127,7 +215,7 @@ refsr_io_save_png (const char *path, const guint8 *rgb, int width,
                    int height, GError **error)
 {
   GBytes *png = refsr_io_encode_png (rgb, width, height, error);
-  RefsrIoOutput out = { NULL, NULL };
+  RefsrIoOutput out;
   gboolean ok;
 
   if (png == NULL)
