@@ -3,9 +3,11 @@
  * Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later */
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "image-io.h"
@@ -111,62 +113,240 @@ load_model (const char *weights, GError **error)
   return model;
 }
 
-/* Fails before the long computation when the output cannot be written. */
-static gboolean
-check_writable (const char *path, GError **error)
-{
-  char *dir = g_path_get_dirname (path);
-  const char *problem = NULL;
+#define USAGE                                                                 \
+  "usage: refsr [--weights FILE] -r REF [-o OUT.png|-] [--threads N] "        \
+  "[--dump FILE] LR, or refsr convert IN.pt OUT.safetensors (see refsr "      \
+  "--help)"
 
-  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
-    problem = "no such folder";
-  else if (access (dir, W_OK) != 0)
-    problem = "the folder is not writable";
-  else if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    problem = "it is a folder";
-  if (problem != NULL)
+/* The program's texts are UTF-8.  In a locale whose character set is not
+ * (the C locale: ASCII), the few non-ASCII characters they use are
+ * written as their ASCII equivalents, instead of the '?' that GLib's
+ * conversion puts there; every other byte, such as those of file names,
+ * is left as it is. */
+static const struct
+{
+  const char *utf8, *ascii;
+} transliterations[] = {
+  { "×", "x" }, { "—", "-" }, { "–", "-" }, { "…", "..." }, { "“", "\"" },
+  { "”", "\"" }, { "‘", "'" }, { "’", "'" }, { "▸", ">" }, { "→", "->" },
+};
+
+/* text as the terminal should get it; with one_line, control characters
+ * (a newline in a file name, say) are escaped, so that a message stays
+ * one line whatever it quotes */
+static char *
+console_text (const char *text, gboolean one_line)
+{
+  gboolean utf8 = g_get_charset (NULL);
+  GString *out = g_string_sized_new (strlen (text));
+  const char *p = text;
+
+  while (*p != '\0')
+    {
+      guchar c = (guchar) *p;
+      gsize i = G_N_ELEMENTS (transliterations);
+
+      if (one_line && (c < 0x20 || c == 0x7f))
+        {
+          g_string_append_printf (out, "\\x%02x", c);
+          p++;
+          continue;
+        }
+      if (!utf8 && c >= 0x80)
+        for (i = 0; i < G_N_ELEMENTS (transliterations); i++)
+          if (g_str_has_prefix (p, transliterations[i].utf8))
+            break;
+      if (i < G_N_ELEMENTS (transliterations))
+        {
+          g_string_append (out, transliterations[i].ascii);
+          p += strlen (transliterations[i].utf8);
+        }
+      else
+        g_string_append_c (out, *p++);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static void
+write_console (FILE *stream, const char *text, gboolean one_line)
+{
+  char *converted = console_text (text, one_line);
+
+  fputs (converted, stream);
+  if (one_line)
+    fputc ('\n', stream);
+  fflush (stream);
+  g_free (converted);
+}
+
+/* GOption's --help and messages go through g_print and g_printerr. */
+static void
+print_stdout (const char *text)
+{
+  write_console (stdout, text, FALSE);
+}
+
+static void
+print_stderr (const char *text)
+{
+  write_console (stderr, text, FALSE);
+}
+
+static void
+print_error (const char *message)
+{
+  char *line = g_strconcat ("refsr: ", message, NULL);
+
+  write_console (stderr, line, TRUE);
+  g_free (line);
+}
+
+static void
+append_to_error (GError **error, const char *text)
+{
+  char *message;
+
+  if (error == NULL || *error == NULL)
+    return;
+  message = g_strconcat ((*error)->message, text, NULL);
+  g_free ((*error)->message);
+  (*error)->message = message;
+}
+
+static gboolean
+is_stdout (const char *path)
+{
+  return strcmp (path, "-") == 0;
+}
+
+/* The files a run replaces, as refsr_io_check_output resolved them
+ * (NULL: standard output, or no dump). */
+typedef struct
+{
+  char *output, *dump;
+} Targets;
+
+static void
+clear_targets (Targets *targets)
+{
+  g_clear_pointer (&targets->output, g_free);
+  g_clear_pointer (&targets->dump, g_free);
+}
+
+static gboolean
+check_png_output (const char *output, const char *const *inputs,
+                  Targets *targets, GError **error)
+{
+  GStatBuf st;
+
+  if (is_stdout (output))
+    return refsr_io_check_output_fd (STDOUT_FILENO, "standard output",
+                                     inputs, error);
+  if (refsr_io_check_output (output, inputs, &targets->output, error))
+    return TRUE;
+  /* A device or a FIFO is written to only when that is asked for
+   * explicitly; say how. */
+  if (g_stat (output, &st) == 0 && !S_ISREG (st.st_mode)
+      && !S_ISDIR (st.st_mode))
+    append_to_error (error, "; to write to a device or a pipe, use -o - "
+                     "and redirect standard output");
+  return FALSE;
+}
+
+static gboolean
+check_dump (const char *dump, const char *output, const char *const *inputs,
+            Targets *targets, GError **error)
+{
+  gboolean same;
+
+  if (is_stdout (dump))
+    {
+      g_set_error_literal (error, REFSR_ERROR, REFSR_ERROR_IO,
+                           "cannot write the dump to standard output: give "
+                           "--dump a file name");
+      return FALSE;
+    }
+  if (!refsr_io_check_output (dump, inputs, &targets->dump, error))
+    return FALSE;
+  same = is_stdout (output)
+         ? refsr_io_same_file_fd (STDOUT_FILENO, targets->dump)
+         : refsr_io_same_file (targets->output, targets->dump);
+  if (same)
     g_set_error (error, REFSR_ERROR, REFSR_ERROR_IO,
-                 "Could not write '%s': %s", path, problem);
-  g_free (dir);
-  return problem == NULL;
+                 "cannot write '%s': --dump and -o name the same file", dump);
+  return !same;
+}
+
+/* Everything about the files that can be known without reading them,
+ * checked before the model or an image is loaded: the inputs exist, and
+ * no output is an input (the LR image, the reference or the weights
+ * file), a folder, a device node, or the other output. */
+static gboolean
+check_files (const CliArgs *args, const char *output, Targets *targets,
+             GError **error)
+{
+  char *model = args->weights != NULL ? g_strdup (args->weights)
+                                      : refsr_default_model_path (NULL);
+  const char *inputs[] = { args->inputs[0], args->reference, model, NULL };
+  gboolean ok;
+
+  ok = refsr_io_check_input (args->inputs[0], error)
+       && refsr_io_check_input (args->reference, error)
+       && check_png_output (output, inputs, targets, error)
+       && (args->dump == NULL
+           || check_dump (args->dump, output, inputs, targets, error));
+  g_free (model);
+  if (!ok)
+    clear_targets (targets);
+  return ok;
 }
 
 /* Writes the PNG, then the dump if asked, so that either every output
- * appears complete or none does: the PNG waits under a temporary name
- * until the dump is written, and the dump is removed again if the PNG
- * cannot take its place (a dump that was there before is then lost). */
+ * appears complete or none does: the PNG waits under a temporary name (or,
+ * for standard output, in memory) until the dump is written, and the dump
+ * is removed again if the PNG cannot take its place (a dump that was there
+ * before is then lost). */
 static gboolean
-write_outputs (const char *output, const char *dump, const RefsrResult *r,
-               GError **error)
+write_outputs (const char *output, const Targets *targets,
+               const RefsrResult *r, GError **error)
 {
   GBytes *png = refsr_io_encode_png (r->pixels, r->width, r->height, error);
-  RefsrIoOutput pending = { NULL, NULL };
+  RefsrIoOutput pending = { NULL };
   gboolean ok, dump_written = FALSE;
 
   ok = png != NULL
-       && refsr_io_output_write (&pending, output, g_bytes_get_data (png, NULL),
-                            g_bytes_get_size (png), error)
+       && (targets->output != NULL
+           ? refsr_io_output_write (&pending, output,
+                                    g_bytes_get_data (png, NULL),
+                                    g_bytes_get_size (png), error)
+           : refsr_io_output_write_fd (&pending, STDOUT_FILENO,
+                                       "standard output",
+                                       g_bytes_get_data (png, NULL),
+                                       g_bytes_get_size (png), error))
        && check_cancel (error);
   if (png != NULL)
     g_bytes_unref (png);
-  if (ok && dump != NULL)
-    ok = dump_written = refsr_result_save_tensors (r, dump, error);
+  if (ok && targets->dump != NULL)
+    ok = dump_written = refsr_result_save_tensors (r, targets->dump, error);
   ok = ok && check_cancel (error) && refsr_io_output_commit (&pending, error);
   if (!ok && dump_written)
-    g_unlink (dump);
+    g_unlink (targets->dump);
   refsr_io_output_discard (&pending);
   return ok;
 }
 
+/* LR-x4.png beside LR: the extension of the file name (not of a folder,
+ * nor the dot of a hidden file) replaced. */
 static char *
 default_output (const char *input)
 {
   char *base = g_strdup (input);
   char *dot = strrchr (base, '.');
   char *slash = strrchr (base, '/');
+  const char *name = slash != NULL ? slash + 1 : base;
   char *out;
 
-  if (dot != NULL && (slash == NULL || dot > slash))
+  if (dot != NULL && dot > name)
     *dot = '\0';
   out = g_strdup_printf ("%s-x4.png", base);
   g_free (base);
@@ -182,11 +362,17 @@ super_resolve (const CliArgs *args, GError **error)
   RefsrOptions options = REFSR_OPTIONS_INIT;
   char *output = args->output ? g_strdup (args->output)
                               : default_output (args->inputs[0]);
+  Targets targets = { NULL, NULL };
   Progress progress = { -1, FALSE };
   RefsrIoLoadOptions lr_options = { REFSR_MAX_LR_PIXELS, &cancel_requested };
   RefsrIoLoadOptions ref_options = { REFSR_MAX_REF_PIXELS, &cancel_requested };
   gboolean ok = FALSE;
 
+  if (!check_files (args, output, &targets, error))
+    {
+      g_free (output);
+      return FALSE;
+    }
   options.n_threads = args->threads;
   options.cancel = &cancel_requested;
   options.keep_textures = args->dump != NULL;
@@ -195,9 +381,8 @@ super_resolve (const CliArgs *args, GError **error)
       options.progress = print_progress;
       options.progress_data = &progress;
     }
-  if (check_writable (output, error)
-      && (args->dump == NULL || check_writable (args->dump, error))
-      && (model = load_model (args->weights, error)) != NULL
+  refsr_io_init ();
+  if ((model = load_model (args->weights, error)) != NULL
       && refsr_io_load_image (args->inputs[0], &lr_options, &lr, error)
       && refsr_io_load_image (args->reference, &ref_options, &ref, error)
       && check_cancel (error))
@@ -207,16 +392,24 @@ super_resolve (const CliArgs *args, GError **error)
       result = refsr_run (model, &lr_img, &ref_img, &options, error);
     }
   if (result != NULL)
-    ok = write_outputs (output, args->dump, result, error);
+    ok = write_outputs (output, &targets, result, error);
   if (!ok)
     end_progress_line (&progress);
-  if (ok && !args->quiet)
-    printf ("%s: %d×%d -> %s %d×%d\n", args->inputs[0], lr.width, lr.height,
-            output, result->width, result->height);
+  /* with -o -, standard output holds the PNG and nothing else */
+  if (ok && !args->quiet && targets.output != NULL)
+    {
+      char *line = g_strdup_printf ("%s: %d×%d -> %s %d×%d", args->inputs[0],
+                                    lr.width, lr.height, output,
+                                    result->width, result->height);
+      write_console (stdout, line, TRUE);
+      g_free (line);
+    }
   refsr_result_free (result);
   refsr_model_free (model);
   refsr_io_image_clear (&lr);
   refsr_io_image_clear (&ref);
+  refsr_io_exit ();
+  clear_targets (&targets);
   g_free (output);
   return ok;
 }
@@ -224,7 +417,9 @@ super_resolve (const CliArgs *args, GError **error)
 static gboolean
 convert (int argc, char **argv, GError **error)
 {
+  const char *inputs[] = { argc > 2 ? argv[2] : NULL, NULL };
   RefsrModel *model;
+  char *target = NULL;
   gboolean ok;
 
   if (argc != 4)
@@ -233,15 +428,47 @@ convert (int argc, char **argv, GError **error)
                            "usage: refsr convert IN.pt OUT.safetensors");
       return FALSE;
     }
+  if (is_stdout (argv[3]))
+    {
+      g_set_error_literal (error, REFSR_ERROR, REFSR_ERROR_IO,
+                           "cannot write the converted weights to standard "
+                           "output: give a file name");
+      return FALSE;
+    }
   /* loading binds and checks every tensor before anything is written */
-  if (!check_writable (argv[3], error)
+  if (!refsr_io_check_input (argv[2], error)
+      || !refsr_io_check_output (argv[3], inputs, &target, error)
       || (model = refsr_model_load (argv[2], error)) == NULL)
-    return FALSE;
-  ok = check_cancel (error) && refsr_model_save (model, argv[3], error);
+    {
+      g_free (target);
+      return FALSE;
+    }
+  ok = check_cancel (error) && refsr_model_save (model, target, error);
   refsr_model_free (model);
+  g_free (target);
   return ok;
 }
 
+static gboolean
+parse_threads (const char *option, const char *value, gpointer data,
+               GError **error)
+{
+  CliArgs *args = data;
+  gint64 n;
+
+  if (!g_ascii_string_to_signed (value, 10, 1, G_MAXINT, &n, NULL))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "%s takes a whole number of 1 or more, not '%s'", option,
+                   value);
+      return FALSE;
+    }
+  args->threads = (int) n;
+  return TRUE;
+}
+
+/* Every check of the command line itself; what needs the file system
+ * comes next (check_files), and nothing is loaded before both. */
 static gboolean
 parse_args (int *argc, char ***argv, CliArgs *args, GError **error)
 {
@@ -252,9 +479,10 @@ parse_args (int *argc, char ***argv, CliArgs *args, GError **error)
     { "reference", 'r', 0, G_OPTION_ARG_FILENAME, &args->reference,
       "High-resolution reference image (required)", "REF" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &args->output,
-      "Output PNG (default: LR-x4.png)", "OUT" },
-    { "threads", 't', 0, G_OPTION_ARG_INT, &args->threads,
-      "Threads to use (default: all cores)", "N" },
+      "Output PNG, or - for standard output (default: LR-x4.png beside LR)",
+      "OUT" },
+    { "threads", 't', 0, G_OPTION_ARG_CALLBACK, (gpointer) parse_threads,
+      "Threads to use, 1 or more (default: one per processor)", "N" },
     { "dump", 0, 0, G_OPTION_ARG_FILENAME, &args->dump,
       "Also write S, idx, T_lv3, T_lv2, T_lv1 and sr as safetensors",
       "FILE" },
@@ -264,31 +492,41 @@ parse_args (int *argc, char ***argv, CliArgs *args, GError **error)
       NULL, "LR" },
     { NULL }
   };
+  /* GOption prints the LR of the entry above before this text */
   GOptionContext *context = g_option_context_new (
-      "LR — enlarge an image 4× with texture from a reference\n"
+      "— enlarge an image 4× with texture from a reference\n"
       "       refsr convert IN.pt OUT.safetensors");
+  GOptionGroup *group = g_option_group_new ("refsr", "", "", args, NULL);
+  int n_inputs;
   gboolean ok;
 
-  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_group_add_entries (group, entries);
+  g_option_context_set_main_group (context, group);
   g_option_context_set_summary (context,
       "Reference-based super-resolution (TTSR, Yang et al., CVPR 2020).");
   ok = g_option_context_parse (context, argc, argv, error);
   g_option_context_free (context);
-  if (ok && (args->inputs == NULL || args->inputs[0] == NULL
-             || args->inputs[1] != NULL || args->reference == NULL))
+  if (!ok)
     {
-      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                           "usage: refsr [--weights FILE] -r REF [-o OUT] "
-                           "[--threads N] [--dump FILE] LR (see --help)");
-      ok = FALSE;
+      append_to_error (error, "; " USAGE);
+      return FALSE;
     }
-  if (ok && args->threads < 0)
-    {
-      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                           "--threads must be 1 or more");
-      ok = FALSE;
-    }
-  return ok;
+  n_inputs = args->inputs != NULL ? (int) g_strv_length (args->inputs) : 0;
+  if (n_inputs == 0 && args->reference == NULL)
+    g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, USAGE);
+  else if (n_inputs == 0)
+    g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                         "no LR image given; " USAGE);
+  else if (n_inputs > 1)
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                 "one LR image only, but '%s' follows '%s'; " USAGE,
+                 args->inputs[1], args->inputs[0]);
+  else if (args->reference == NULL)
+    g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                         "no reference: -r REF is required; " USAGE);
+  else
+    return TRUE;
+  return FALSE;
 }
 
 int
@@ -298,17 +536,23 @@ main (int argc, char **argv)
   GError *error = NULL;
   gboolean ok;
 
+  /* The character set follows the environment, so that texts are written
+   * as the terminal expects them (console_text); the messages stay
+   * English and numbers keep their '.' (LC_MESSAGES, LC_NUMERIC: C). */
+  setlocale (LC_CTYPE, "");
+  g_set_print_handler (print_stdout);
+  g_set_printerr_handler (print_stderr);
+  /* A reader that goes away (refsr -o - ... | head) is a write error,
+   * reported like any other, rather than a silent death by SIGPIPE. */
+  signal (SIGPIPE, SIG_IGN);
   catch_interrupts ();
   if (argc >= 2 && strcmp (argv[1], "convert") == 0)
     ok = convert (argc, argv, &error);
-  else if ((ok = parse_args (&argc, &argv, &args, &error)))
-    {
-      refsr_io_init ();
-      ok = super_resolve (&args, &error);
-      refsr_io_exit ();
-    }
+  else
+    ok = parse_args (&argc, &argv, &args, &error)
+         && super_resolve (&args, &error);
   if (!ok)
-    fprintf (stderr, "refsr: %s\n", error ? error->message : "failed");
+    print_error (error ? error->message : "failed");
   g_clear_error (&error);
   g_free (args.weights);
   g_free (args.reference);
