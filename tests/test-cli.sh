@@ -86,6 +86,243 @@ fails_cleanly "output folder missing" "no such folder" --weights "$W1" -r "$T/re
 fails_cleanly "bad thread count" "threads" --threads -2 --weights "$W1" -r "$T/ref.png" "$T/lr.png"
 fails_cleanly "convert of a non-checkpoint" "bad.safetensors" convert "$T/bad.safetensors" "$T/ro/x.safetensors"
 
+# Crafted cases for the output side, the options and the messages.  Each
+# runs in the folder $C, where a weights file that is not one is the
+# built-in model (REFSR_WEIGHTS), so a refusal that names the output
+# proves it came before the model, or any image, was loaded.  Each must
+# exit 1 with exactly one line on stderr, starting with "refsr: " and
+# saying what is expected (the file's name, or the option), nothing on
+# stdout, every file in $C unchanged (listing, modes, link counts and
+# checksums) and nothing created, and /dev/null and /dev/full still
+# device nodes.
+C=$T/crafted
+mkdir "$C" "$C/d"
+cp "$T/lr.png" "$T/ref.png" "$C/"
+cp "$T/lr.png" "$C/old.png"
+printf 'not weights' >"$C/bad.safetensors"
+ln -s ref.png "$C/ref-link.png"
+ln "$C/ref.png" "$C/ref-hard.png"
+ln -s old.png "$C/old-link.png"
+ln -s nowhere.png "$C/dangling.png"
+mkfifo "$C/fifo"
+printf 'not an image' >"$C/lr-x4.png"   # what LR's default output would be
+
+snapshot() {
+  (cd "$C" && ls -lAR --time-style=+ . && find . -type f -exec cksum {} + | sort)
+}
+
+judge() {   # judge STATUS DESCRIPTION EXPECTED-TEXT SNAPSHOT-BEFORE
+  why=""
+  [ "$1" -eq 1 ] || why="$why exit status $1, not 1;"
+  lines=$(wc -l <"$T/err")
+  [ "$lines" -eq 1 ] || why="$why $lines lines on stderr, not 1;"
+  grep -q '^refsr: ' "$T/err" || why="$why it does not start with 'refsr: ';"
+  grep -qF -- "$3" "$T/err" || why="$why it does not say \"$3\";"
+  [ ! -s "$T/out" ] || why="$why standard output is not empty;"
+  [ "$(snapshot)" = "$4" ] || why="$why files were changed or created;"
+  { [ -c /dev/null ] && [ -c /dev/full ]; } || why="$why a device node was replaced;"
+  if [ -z "$why" ]; then echo "ok $n - $2: $(cat "$T/err")"
+  else echo "not ok $n - $2:$why"; sed 's/^/# /' "$T/err"; fails=$((fails + 1)); fi
+}
+
+refused() {   # refused DESCRIPTION EXPECTED-TEXT ARGS...
+  n=$((n + 1)); d=$1; want=$2; shift 2
+  before=$(snapshot)
+  # shellcheck disable=SC2086
+  (cd "$C" && REFSR_WEIGHTS="$C/bad.safetensors" exec ${AS:-} "$REFSR" "$@") \
+    >"$T/out" 2>"$T/err" </dev/null
+  judge $? "$d" "$want" "$before"
+}
+
+refused "-o is the LR image" "cannot write 'lr.png': it is the same file as the input 'lr.png'" \
+  -r ref.png -o lr.png lr.png
+refused "-o is the reference" "cannot write 'ref.png': it is the same file as the input 'ref.png'" \
+  -r ref.png -o ref.png lr.png
+refused "-o is a symbolic link to the reference" "cannot write 'ref-link.png': it is the same file as the input 'ref.png'" \
+  -r ref.png -o ref-link.png lr.png
+refused "-o is a hard link to the reference" "cannot write 'ref-hard.png': it is the same file as the input 'ref.png'" \
+  -r ref.png -o ref-hard.png lr.png
+refused "-o is the reference given through a link" "cannot write 'ref.png': it is the same file as the input 'ref-link.png'" \
+  -r ref-link.png -o ref.png lr.png
+refused "-o is the weights file" "cannot write 'bad.safetensors': it is the same file as the input" \
+  -r ref.png -o bad.safetensors lr.png
+refused "the default output (LR-x4.png) is the reference" "cannot write 'lr-x4.png': it is the same file as the input 'lr-x4.png'" \
+  -r lr-x4.png lr.png
+refused "--dump is the LR image" "cannot write 'lr.png': it is the same file as the input 'lr.png'" \
+  -r ref.png -o new.png --dump lr.png lr.png
+refused "--dump is -o (a new file, spelled otherwise)" "cannot write './new.png': --dump and -o name the same file" \
+  -r ref.png -o new.png --dump ./new.png lr.png
+refused "--dump is -o through a symbolic link" "cannot write 'old-link.png': --dump and -o name the same file" \
+  -r ref.png -o old.png --dump old-link.png lr.png
+refused "--dump - (standard output)" "cannot write the dump to standard output" \
+  -r ref.png -o new.png --dump - lr.png
+refused "-o /dev/null" "cannot write '/dev/null': it is a character device" \
+  -r ref.png -o /dev/null lr.png
+refused "-o /dev/full" "cannot write '/dev/full': it is a character device" \
+  -r ref.png -o /dev/full lr.png
+refused "--dump /dev/null" "cannot write '/dev/null': it is a character device" \
+  -r ref.png -o new.png --dump /dev/null lr.png
+refused "-o a FIFO" "cannot write 'fifo': it is a FIFO" \
+  -r ref.png -o fifo lr.png
+refused "-o a folder" "cannot write 'd': it is a folder" \
+  -r ref.png -o d lr.png
+refused "-o ''" "cannot write '': the name is empty" \
+  -r ref.png -o "" lr.png
+refused "-o a name ending in /" "cannot write 'd/': the name ends in '/'" \
+  -r ref.png -o d/ lr.png
+refused "-o in a missing folder" "cannot write 'nodir/x.png': no such folder 'nodir'" \
+  -r ref.png -o nodir/x.png lr.png
+refused "-o below a file" "cannot write 'lr.png/x.png': 'lr.png' is not a folder" \
+  -r ref.png -o lr.png/x.png lr.png
+# Root may write into any folder whatever its permission bits, but not
+# make files in /proc: the folder check creates a file, it does not ask
+# access().
+refused "-o in a folder that takes no files (/proc)" "cannot write '/proc/refsr-test.png': cannot create files in the folder '/proc'" \
+  -r ref.png -o /proc/refsr-test.png lr.png
+refused "-o a symbolic link to nothing" "cannot write 'dangling.png': it is a symbolic link to nothing" \
+  -r ref.png -o dangling.png lr.png
+refused "--threads 0" "--threads takes a whole number of 1 or more, not '0'" \
+  --threads 0 -r ref.png -o new.png lr.png
+refused "--threads -1" "--threads takes a whole number of 1 or more, not '-1'" \
+  --threads -1 -r ref.png -o new.png lr.png
+refused "--threads 2x" "--threads takes a whole number of 1 or more, not '2x'" \
+  --threads 2x -r ref.png -o new.png lr.png
+refused "an unknown option" "Unknown option --bogus; usage: refsr" \
+  --bogus -r ref.png -o new.png lr.png
+refused "no -r" "no reference: -r REF is required; usage: refsr" \
+  -o new.png lr.png
+refused "two LR images" "one LR image only, but 'old.png' follows 'lr.png'; usage: refsr" \
+  -r ref.png -o new.png lr.png old.png
+refused "the LR image is a folder" "cannot read 'd': it is a folder" \
+  -r ref.png -o new.png d
+refused "the reference is a folder" "cannot read 'd': it is a folder" \
+  -r d -o new.png lr.png
+refused "the reference is a FIFO" "cannot read 'fifo': it is a FIFO" \
+  -r fifo -o new.png lr.png
+refused "convert onto its input" "cannot write 'bad.safetensors': it is the same file as the input 'bad.safetensors'" \
+  convert bad.safetensors bad.safetensors
+
+# Permissions, for a user they bind: a folder without write permission, a
+# read-only file, and (it takes a file of another user) a file of root's
+# in a sticky folder such as /tmp.  As root these run as nobody, in a
+# folder nobody can reach ($T is private).
+P=$(mktemp -d /tmp/refsr-test-cli.XXXXXX)
+trap 'rm -rf "$T" "$P"' EXIT
+chmod 755 "$P"
+cp "$C/lr.png" "$C/ref.png" "$C/bad.safetensors" "$P/"
+mkdir -m 555 "$P/locked"
+mkdir -m 1777 "$P/sticky"
+cp "$C/lr.png" "$P/read-only.png"
+chmod 444 "$P/read-only.png"
+C_SAVED=$C; C=$P
+if [ "$(id -u)" -eq 0 ]; then
+  AS="setpriv --reuid=65534 --regid=65534 --clear-groups"
+  cp "$P/lr.png" "$P/sticky/roots.png"
+  chmod 666 "$P/sticky/roots.png"
+fi
+refused "-o in a folder without write permission" "cannot write 'locked/x.png': cannot create files in the folder 'locked': Permission denied" \
+  -r ref.png -o locked/x.png lr.png
+refused "-o a read-only file" "cannot write 'read-only.png': it may not be changed (Permission denied)" \
+  -r ref.png -o read-only.png lr.png
+if [ -n "${AS:-}" ]; then
+  refused "-o another user's file in a sticky folder" "cannot write 'sticky/roots.png': it belongs to another user" \
+    -r ref.png -o sticky/roots.png lr.png
+else
+  n=$((n + 1))
+  echo "ok $n - # SKIP -o another user's file in a sticky folder: making one takes root"
+fi
+AS=""; C=$C_SAVED
+
+# -o - with standard output appended to an input would change it.
+n=$((n + 1))
+before=$(snapshot)
+(cd "$C" && REFSR_WEIGHTS="$C/bad.safetensors" exec "$REFSR" -r ref.png -o - lr.png) \
+  >>"$C/lr.png" 2>"$T/err" </dev/null
+status=$?
+: >"$T/out"
+judge $status "-o - with standard output appended to the LR image" \
+  "cannot write to standard output: it is the same file as the input 'lr.png'" "$before"
+
+# -o - with standard output on a terminal is refused (a pseudo-terminal,
+# where one can be opened; a root without /dev/pts has none)
+n=$((n + 1))
+before=$(snapshot)
+python3 - "$REFSR" "$C" >"$T/out" 2>"$T/err" <<'PY'
+import os, pty, subprocess, sys
+try:
+    master, slave = pty.openpty()
+except OSError as e:
+    print(f"no pseudo-terminal: {e}")
+    sys.exit(77)
+env = dict(os.environ, REFSR_WEIGHTS=os.path.join(sys.argv[2], "bad.safetensors"))
+r = subprocess.run([sys.argv[1], "-r", "ref.png", "-o", "-", "lr.png"], cwd=sys.argv[2],
+                   stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE, env=env)
+os.close(slave)
+os.set_blocking(master, False)
+try:
+    written = os.read(master, 4096)
+except OSError:
+    written = b""
+sys.stderr.buffer.write(r.stderr)
+sys.exit(r.returncode if not written else 99)
+PY
+status=$?
+if [ $status -eq 77 ]; then
+  echo "ok $n - # SKIP -o - on a terminal: $(cat "$T/out")"
+else
+  judge $status "-o - with standard output on a terminal" \
+    "cannot write to standard output: it is a terminal" "$before"
+fi
+
+# -o - writes the PNG, byte for byte the file -o writes, and nothing else
+# (the success line is left out), to a pipe; nothing on stderr either.
+check "-o - to a pipe gives the PNG of -o FILE and nothing more" sh -c "
+  { '$REFSR' --weights '$W1' -r '$T/ref.png' -o - '$T/lr.png' 2>'$T/err'; echo \$? >'$T/status'; } | cat >'$T/piped.png' &&
+  test \"\$(cat '$T/status')\" = 0 && cmp '$T/sr.png' '$T/piped.png' && test ! -s '$T/err'"
+# A write error on standard output: one line, exit 1, and the dump that
+# was to go with it is not left behind.
+n=$((n + 1))
+"$REFSR" --weights "$W1" -r "$T/ref.png" -o - --dump "$T/never.safetensors" "$T/lr.png" \
+  >/dev/full 2>"$T/err"
+status=$?
+if [ $status -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] \
+   && grep -q '^refsr: cannot write to standard output: No space left on device$' "$T/err" \
+   && [ ! -e "$T/never.safetensors" ]; then
+  echo "ok $n - -o - to /dev/full: $(cat "$T/err")"
+else
+  echo "not ok $n - -o - to /dev/full (exit $status)"; sed 's/^/# /' "$T/err"; fails=$((fails + 1))
+fi
+# On success: one line on stdout, nothing on stderr (not a terminal: no
+# progress line).
+check "success: one line on stdout, nothing on stderr" sh -c "
+  '$REFSR' --weights '$W1' -r '$T/ref.png' -o '$T/sr3.png' '$T/lr.png' >'$T/out' 2>'$T/err' &&
+  test \"\$(wc -l <'$T/out')\" = 1 && test ! -s '$T/err'"
+# An output that is a symbolic link: the link stays, the file it points to
+# is replaced and keeps its permissions.
+cp "$T/lr.png" "$T/kept.png"
+chmod 640 "$T/kept.png"
+ln -s kept.png "$T/kept-link.png"
+check "-o a link: the link is kept, its file replaced with its mode" sh -c "
+  '$REFSR' -q --weights '$W1' -r '$T/ref.png' -o '$T/kept-link.png' '$T/lr.png' &&
+  test -L '$T/kept-link.png' && cmp '$T/sr.png' '$T/kept.png' &&
+  test \"\$(stat -c %a '$T/kept.png')\" = 640"
+mkdir "$T/sub"
+cp "$T/lr.png" "$T/sub/lr.v1.png"
+check "without -o the output is LR-x4.png beside LR" sh -c "
+  '$REFSR' -q --weights '$W1' -r '$T/ref.png' '$T/sub/lr.v1.png' &&
+  cmp '$T/sr.png' '$T/sub/lr.v1-x4.png'"
+# --help: right in the C locale (ASCII, no '?' for what ASCII lacks) and
+# in UTF-8 locales (the real characters).
+check "--help in the C locale: ASCII, no '?'" sh -c "
+  LC_ALL=C '$REFSR' --help >'$T/help' && ! grep -q '?' '$T/help' &&
+  ! LC_ALL=C grep -q '[^ -~]' '$T/help' && grep -q 'image 4x with' '$T/help' &&
+  grep -q 'OPTION\.\.\.' '$T/help'"
+for loc in C.UTF-8 en_US.UTF-8; do
+  check "--help in $loc: no '?', the characters themselves" sh -c "
+    LC_ALL=$loc '$REFSR' --help >'$T/help' && ! grep -q '?' '$T/help' &&
+    grep -q 'image 4× with' '$T/help' && grep -q 'OPTION…' '$T/help'"
+done
+
 # Leaves nothing at all: neither the output nor the dump nor a temporary
 # file (*.png.XXXXXX, *.safetensors.XXXXXX).
 nothing_left() {
