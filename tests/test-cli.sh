@@ -199,6 +199,8 @@ refused "the reference is a folder" "cannot read 'd': it is a folder" \
   -r d -o new.png lr.png
 refused "the reference is a FIFO" "cannot read 'fifo': it is a FIFO" \
   -r fifo -o new.png lr.png
+refused "a file name with a newline still gives one line" "cannot read 'a\x0ab.png': no such file" \
+  -r ref.png -o new.png "$(printf 'a\nb.png')"
 refused "convert onto its input" "cannot write 'bad.safetensors': it is the same file as the input 'bad.safetensors'" \
   convert bad.safetensors bad.safetensors
 
@@ -242,6 +244,16 @@ status=$?
 : >"$T/out"
 judge $status "-o - with standard output appended to the LR image" \
   "cannot write to standard output: it is the same file as the input 'lr.png'" "$before"
+
+# --dump naming the file standard output goes to (with -o -)
+n=$((n + 1))
+before=$(snapshot)
+(cd "$C" && REFSR_WEIGHTS="$C/bad.safetensors" exec "$REFSR" -r ref.png -o - --dump old.png lr.png) \
+  >>"$C/old.png" 2>"$T/err" </dev/null
+status=$?
+: >"$T/out"
+judge $status "--dump is where standard output goes, with -o -" \
+  "cannot write 'old.png': --dump and -o name the same file" "$before"
 
 # -o - with standard output on a terminal is refused (a pseudo-terminal,
 # where one can be opened; a root without /dev/pts has none)
