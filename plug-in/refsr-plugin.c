@@ -67,16 +67,23 @@ GIMP_MAIN (REFSR_TYPE_PLUG_IN)
 
 /* The memory a run may use without tiling: half of the machine's RAM, so
  * that GIMP itself and the system keep room; REFSR_MEMORY_BUDGET_MIB
- * overrides it (README.md). */
+ * overrides it (README.md).  why (may be NULL) receives where the number
+ * comes from, for messages. */
 static guint64
-memory_budget (void)
+memory_budget (const char **why)
 {
   const char *override = g_getenv ("REFSR_MEMORY_BUDGET_MIB");
   long pages = sysconf (_SC_PHYS_PAGES);
   long page_size = sysconf (_SC_PAGESIZE);
 
   if (override != NULL && *override != '\0')
-    return g_ascii_strtoull (override, NULL, 10) << 20;
+    {
+      if (why != NULL)
+        *why = _("the limit set by REFSR_MEMORY_BUDGET_MIB");
+      return g_ascii_strtoull (override, NULL, 10) << 20;
+    }
+  if (why != NULL)
+    *why = _("half of the computer's memory");
   if (pages <= 0 || page_size <= 0)
     return G_GUINT64_CONSTANT (4) << 30;
   return (guint64) pages * (guint64) page_size / 2;
@@ -264,7 +271,8 @@ engine_error_format (gint code)
                "checkpoint: %s");
     case REFSR_ERROR_NO_MEMORY:
       return _("Not enough memory; enlarge a smaller part of the layer "
-               "(Layer ▸ Crop to Selection) or use a smaller reference: %s");
+               "(select the part, then Image ▸ Crop to Selection) or use a "
+               "smaller reference: %s");
     case REFSR_ERROR_IO:
       return _("The weights file could not be read; check that it exists "
                "and that you may read it: %s");
@@ -317,53 +325,154 @@ load_model (GFile *weights, GError **error)
   return model;
 }
 
+/* The sizes of the layer and its reference as GIMP knows them: everything
+ * about them is checked before a pixel is read or a buffer allocated. */
+typedef struct
+{
+  int lr_width, lr_height;
+  int ref_width, ref_height;
+  char *name;       /* the layer's name */
+  char *ref_name;   /* the reference layer's name; NULL: the layer */
+} RunSizes;
+
+static void
+read_sizes (const RefsrSettings *settings, RunSizes *sizes)
+{
+  GimpDrawable *target = GIMP_DRAWABLE (settings->target);
+  GimpDrawable *reference = settings->reference
+                            ? GIMP_DRAWABLE (settings->reference) : target;
+
+  sizes->lr_width = gimp_drawable_get_width (target);
+  sizes->lr_height = gimp_drawable_get_height (target);
+  sizes->ref_width = gimp_drawable_get_width (reference);
+  sizes->ref_height = gimp_drawable_get_height (reference);
+  /* gimp_item_get_name returns a copy */
+  sizes->name = gimp_item_get_name (GIMP_ITEM (target));
+  sizes->ref_name = settings->reference
+      ? gimp_item_get_name (GIMP_ITEM (settings->reference)) : NULL;
+}
+
+static void
+clear_sizes (RunSizes *sizes)
+{
+  g_clear_pointer (&sizes->name, g_free);
+  g_clear_pointer (&sizes->ref_name, g_free);
+}
+
 /* refsr_run refuses a smaller reference; checked here as well so that the
  * message says which layer is too small and what to do about it. */
 #define REFERENCE_MIN_SIDE 4
 
 static gboolean
-check_reference_size (const RefsrSettings *settings,
-                      const RefsrGeglPixels *ref, GError **error)
+check_reference_size (const RunSizes *sizes, GError **error)
 {
-  if (ref->width >= REFERENCE_MIN_SIDE && ref->height >= REFERENCE_MIN_SIDE)
+  if (sizes->ref_width >= REFERENCE_MIN_SIDE
+      && sizes->ref_height >= REFERENCE_MIN_SIDE)
     return TRUE;
-  if (settings->reference != NULL)
+  if (sizes->ref_name != NULL)
     g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
         _("The reference layer “%s” is %d × %d pixels; a reference must be "
           "at least %d × %d.  Choose a larger reference layer."),
-        gimp_item_get_name (GIMP_ITEM (settings->reference)), ref->width,
-        ref->height, REFERENCE_MIN_SIDE, REFERENCE_MIN_SIDE);
+        sizes->ref_name, sizes->ref_width, sizes->ref_height,
+        REFERENCE_MIN_SIDE, REFERENCE_MIN_SIDE);
   else
     g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
         _("The layer is %d × %d pixels; to serve as its own reference it "
           "must be at least %d × %d.  Choose a reference layer."),
-        ref->width, ref->height, REFERENCE_MIN_SIDE, REFERENCE_MIN_SIDE);
+        sizes->lr_width, sizes->lr_height, REFERENCE_MIN_SIDE,
+        REFERENCE_MIN_SIDE);
   return FALSE;
 }
 
+/* Megapixels with two decimals, rounded up for a size and down for a
+ * limit, so that a size over the limit never reads as equal to it. */
+static char *
+megapixels (gint64 pixels, gboolean round_up)
+{
+  gint64 hundredths = round_up ? (pixels + 9999) / 10000 : pixels / 10000;
+
+  return g_strdup_printf ("%.2f", (double) hundredths / 100.0);
+}
+
+/* The engine's own limits (refsr.h), which it would otherwise report only
+ * once both layers had been read. */
 static gboolean
-check_memory (const RefsrModel *model, const RefsrGeglPixels *lr,
-              const RefsrGeglPixels *ref, GError **error)
+check_pixel_limits (const RunSizes *sizes, GError **error)
+{
+  gint64 lr_pixels = (gint64) sizes->lr_width * sizes->lr_height;
+  gint64 ref_pixels = (gint64) sizes->ref_width * sizes->ref_height;
+  char *size, *limit;
+
+  if (lr_pixels > REFSR_MAX_LR_PIXELS)
+    {
+      size = megapixels (lr_pixels, TRUE);
+      limit = megapixels (REFSR_MAX_LR_PIXELS, FALSE);
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
+          _("The layer is %d × %d pixels (%s megapixels); the network "
+            "enlarges at most %s megapixels at a time.  Enlarge a part of "
+            "it (select the part, then Image ▸ Crop to Selection) or make "
+            "it smaller first (Layer ▸ Scale Layer…)."),
+          sizes->lr_width, sizes->lr_height, size, limit);
+    }
+  else if (ref_pixels > REFSR_MAX_REF_PIXELS)
+    {
+      /* only a reference layer can get here: the layer itself, as its own
+       * reference, was refused above */
+      size = megapixels (ref_pixels, TRUE);
+      limit = megapixels (REFSR_MAX_REF_PIXELS, FALSE);
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
+          _("The reference layer “%s” is %d × %d pixels (%s megapixels); a "
+            "reference may have at most %s megapixels.  Make it smaller "
+            "(Layer ▸ Scale Layer… in its image) or choose another "
+            "reference layer."),
+          sizes->ref_name ? sizes->ref_name : "", sizes->ref_width,
+          sizes->ref_height, size, limit);
+    }
+  else
+    return TRUE;
+  g_free (size);
+  g_free (limit);
+  return FALSE;
+}
+
+/* The run's memory, estimated from the sizes alone.  The message says
+ * which size is the problem: the layer, when even the smallest reference
+ * would not fit (only a smaller layer helps), or else the reference. */
+static gboolean
+check_memory (const RefsrModel *model, const RunSizes *sizes, GError **error)
 {
   RefsrConfig config;
-  guint64 needed, budget = memory_budget ();
+  const char *why;
+  guint64 needed, alone, budget = memory_budget (&why);
   char *needed_text, *budget_text;
 
   refsr_model_get_config (model, &config);
-  needed = refsr_estimate_memory (&config, lr->width, lr->height,
-                                  ref->width, ref->height);
+  needed = refsr_estimate_memory (&config, sizes->lr_width, sizes->lr_height,
+                                  sizes->ref_width, sizes->ref_height);
   if (needed <= budget)
     return TRUE;
+  alone = refsr_estimate_memory (&config, sizes->lr_width, sizes->lr_height,
+                                 REFERENCE_MIN_SIDE, REFERENCE_MIN_SIDE);
   needed_text = g_format_size (needed);
   budget_text = g_format_size (budget);
-  g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
-      _("Enlarging this %d × %d layer with a %d × %d reference needs about "
-        "%s of memory, more than the %s this filter allows itself (half of "
-        "the computer's memory).  Tiled processing is not available yet: "
-        "enlarge a smaller part of the layer (Layer ▸ Crop to Selection) "
-        "or use a smaller reference."),
-      lr->width, lr->height, ref->width, ref->height, needed_text,
-      budget_text);
+  if (alone > budget)
+    g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
+        _("Enlarging this %d × %d layer needs about %s of memory, more than "
+          "the %s this filter allows itself (%s), even with the smallest "
+          "reference.  Tiled processing is not available yet: enlarge a "
+          "part of the layer (select the part, then Image ▸ Crop to "
+          "Selection) or make it smaller first (Layer ▸ Scale Layer…)."),
+        sizes->lr_width, sizes->lr_height, needed_text, budget_text, why);
+  else
+    g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
+        _("Enlarging this %d × %d layer with the %d × %d reference layer "
+          "“%s” needs about %s of memory, more than the %s this filter "
+          "allows itself (%s); the layer alone would fit.  Make the "
+          "reference smaller (Layer ▸ Scale Layer… in its image) or choose "
+          "a smaller reference layer."),
+        sizes->lr_width, sizes->lr_height, sizes->ref_width,
+        sizes->ref_height, sizes->ref_name ? sizes->ref_name : sizes->name,
+        needed_text, budget_text, why);
   g_free (needed_text);
   g_free (budget_text);
   return FALSE;
@@ -499,17 +608,27 @@ compute_output (const RefsrSettings *settings, RefsrOutput *output,
   GimpDrawable *reference = settings->reference
                             ? GIMP_DRAWABLE (settings->reference) : target;
   RefsrGeglPixels lr = { NULL }, ref = { NULL };
+  RunSizes sizes;
   RefsrModel *model;
   RefsrResult *result = NULL;
   gboolean ok = FALSE;
 
+  /* Every refusal the sizes allow comes before a pixel is read: the
+   * pixel buffers of a layer too large would be the first to fail. */
+  read_sizes (settings, &sizes);
+  if (!check_reference_size (&sizes, error)
+      || !check_pixel_limits (&sizes, error))
+    {
+      clear_sizes (&sizes);
+      return FALSE;
+    }
   model = load_model (settings->weights, error);
   if (model != NULL
+      && check_memory (model, &sizes, error)
       && refsr_gegl_read_rgb (target, target, &lr, error)
-      && refsr_gegl_read_rgb (reference, target, &ref, error)
-      && check_reference_size (settings, &ref, error)
-      && check_memory (model, &lr, &ref, error))
+      && refsr_gegl_read_rgb (reference, target, &ref, error))
     result = run_engine (model, &lr, &ref, error);
+  clear_sizes (&sizes);
   refsr_gegl_pixels_clear (&lr);
   refsr_gegl_pixels_clear (&ref);
   if (result != NULL)
@@ -524,7 +643,7 @@ static char *
 layer_name (const RefsrSettings *settings, gboolean confidence)
 {
   char *reference = settings->reference
-      ? g_strdup (gimp_item_get_name (GIMP_ITEM (settings->reference))) : NULL;
+      ? gimp_item_get_name (GIMP_ITEM (settings->reference)) : NULL;
   char *name;
 
   if (confidence)
@@ -686,12 +805,15 @@ check_parents_unlocked (const RefsrSettings *settings, GError **error)
   for (; group != NULL; group = gimp_item_get_parent (group))
     if (gimp_item_get_lock_content (group))
       {
+        char *name = gimp_item_get_name (group);
+
         g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
             _("The layer is inside the layer group “%s”, whose pixels are "
               "locked, so the enlarged layer cannot be added beside it.  "
               "Unlock the group’s pixels in the Layers dialog, or choose "
               "“New image” as Output."),
-            gimp_item_get_name (group));
+            name);
+        g_free (name);
         return FALSE;
       }
   return TRUE;
@@ -803,7 +925,7 @@ refsr_plug_in_run (GimpProcedure *procedure, GimpRunMode run_mode,
     {
       gimp_ui_init (PLUG_IN_BINARY);
       if (!refsr_dialog_run (procedure, config, drawables[0],
-                             memory_budget ()))
+                             memory_budget (NULL)))
         return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL,
                                                  NULL);
     }

@@ -3,7 +3,7 @@
 # real, headless GIMP 3: installed into a throw-away profile, called from
 # Script-Fu with named arguments on the fixture image pair, its output
 # compared with the refsr command's for the same inputs and weights; then,
-# in German, French and Spanish, the menu label and three refusals, each
+# in German, French and Spanish, the menu label and six refusals, each
 # checked in full against its translation in po/LANG.po.  TAP output.
 # GIMP-CONSOLE "" means none was found at configure time: a skip (TAP plan
 # 1..0), or a failure under CI=true, where GIMP is required.
@@ -94,11 +94,21 @@ check "refsr command: RGB" "$REFSR" --weights "$W" -r "$T/ref.png" -o "$T/cli-rg
 check "refsr command: grey" "$REFSR" --weights "$W" -r "$T/ref-grey.png" -o "$T/cli-grey.png" "$T/lr-grey.png"
 check "refsr command: self-reference" "$REFSR" --weights "$W" -r "$T/lr.png" -o "$T/cli-self.png" "$T/lr.png"
 
-# 3. in German, French and Spanish, with no memory to spare: the menu
-#    label and three refusals (memory, a file the engine's loader rejects,
-#    a reference the plug-in finds too small), each the msgstr of
-#    po/LANG.po in full with its numbers filled in; in the first language
-#    also the command's grey output converted the way GIMP converts to grey
+# 3. in German, French and Spanish, with a memory budget of 8 GiB: the
+#    menu label and six refusals — a layer too large for the budget even
+#    with the smallest reference, a reference that makes the run too
+#    large, a layer and a reference over the engine's pixel limits (these
+#    four from the sizes alone, before a pixel is read; the large layers
+#    are never filled, so GIMP holds no memory for them), a file the
+#    engine's loader rejects, a reference the plug-in finds too small —,
+#    each the msgstr of po/LANG.po in full with its numbers filled in; in
+#    the first language also the command's grey output converted the way
+#    GIMP converts to grey.  The sizes: 1000 x 1000 needs more than 8 GiB
+#    with any model configuration (over 3000 floats per pixel in the main
+#    network); a 4000 x 4000 reference needs 165 floats per pixel, 10.6 GB,
+#    while the fixture layer alone needs far less; 1500 x 1500 is over
+#    REFSR_MAX_LR_PIXELS (2.1 megapixels), 6000 x 6000 over
+#    REFSR_MAX_REF_PIXELS (33.5 megapixels).
 cat >"$T/lang.py" <<EOF
 import os
 from gi.repository import Gimp, Gio
@@ -107,21 +117,31 @@ pdb = Gimp.get_pdb()
 proc = pdb.lookup_procedure("plug-in-refsr")
 print("LABEL", proc.get_menu_label())
 image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, path("lr.png"))
-tiny = Gimp.Image.new(2, 2, Gimp.ImageBaseType.RGB)
-tiny_layer = Gimp.Layer.new(tiny, "winzig", 2, 2, Gimp.ImageType.RGB_IMAGE,
-                            100, Gimp.LayerMode.NORMAL)
-tiny.insert_layer(tiny_layer, None, 0)
-def refusal(tag, weights, reference=None):
+def blank(name, width, height):
+    img = Gimp.Image.new(width, height, Gimp.ImageBaseType.RGB)
+    layer = Gimp.Layer.new(img, name, width, height, Gimp.ImageType.RGB_IMAGE,
+                           100, Gimp.LayerMode.NORMAL)
+    img.insert_layer(layer, None, 0)
+    return img, layer
+tiny, tiny_layer = blank("winzig", 2, 2)
+big, big_layer = blank("gross", 1000, 1000)
+huge, huge_layer = blank("riesig", 1500, 1500)
+big_ref, big_ref_layer = blank("weit", 4000, 4000)
+huge_ref, huge_ref_layer = blank("enorm", 6000, 6000)
+def refusal(tag, weights, reference=None, target=image):
     config = proc.create_config()
     config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
-    config.set_property("image", image)
-    config.set_core_object_array("drawables", image.get_layers())
+    config.set_property("image", target)
+    config.set_core_object_array("drawables", target.get_layers())
     config.set_property("weights-file", Gio.File.new_for_path(weights))
     config.set_property("reference-layer", reference)
     values = proc.run(config)
     print("STATUS-" + tag, values.index(0).value_nick)
     print("MESSAGE-" + tag, values.index(1) if values.length() > 1 else "")
-refusal("MEMORY", "$W")
+refusal("MEMORY-LAYER", "$W", None, big)
+refusal("MEMORY-REF", "$W", big_ref_layer)
+refusal("PIXELS-LAYER", "$W", None, huge)
+refusal("PIXELS-REF", "$W", huge_ref_layer)
 refusal("WEIGHTS", "$T/lr.png")
 refusal("TINY", "$W", tiny_layer)
 if os.path.exists("$T/cli-grey.png") and not os.path.exists("$T/cli-grey-y.png"):
@@ -136,21 +156,30 @@ for spec in de:de_DE:German fr:fr_FR:French es:es_ES:Spanish; do
   lang=${spec%%:*}; rest=${spec#*:}; locale=${rest%%:*}.UTF-8; name=${rest#*:}
   po=$SOURCE_PO/$lang.po
   log=$T/$lang.log
-  REFSR_MEMORY_BUDGET_MIB=0 run_gimp "$T/home-$lang" "$locale" python-fu-eval \
+  REFSR_MEMORY_BUDGET_MIB=8192 run_gimp "$T/home-$lang" "$locale" python-fu-eval \
     "exec(open('$T/lang.py').read())" >"$log" 2>&1
   check "$name: the menu label is translated" \
     $POMATCH "$po" "$log" LABEL "Reference _Super-Resolution…"
-  check "$name: an out-of-memory refusal is a translated PDB error" \
-    $POMATCH "$po" "$log" MESSAGE-MEMORY "Enlarging this %d × %d layer with a %d × %d reference needs about %s of memory, more than the %s this filter allows itself (half of the computer's memory).  Tiled processing is not available yet: enlarge a smaller part of the layer (Layer ▸ Crop to Selection) or use a smaller reference." \
-    "$LR_W" "$LR_H" "$LR_W" "$LR_H" "*" "*"
+  check "$name: a layer too large for the memory budget is refused, translated" \
+    $POMATCH "$po" "$log" MESSAGE-MEMORY-LAYER "Enlarging this %d × %d layer needs about %s of memory, more than the %s this filter allows itself (%s), even with the smallest reference.  Tiled processing is not available yet: enlarge a part of the layer (select the part, then Image ▸ Crop to Selection) or make it smaller first (Layer ▸ Scale Layer…)." \
+    1000 1000 "*" "*" "*REFSR_MEMORY_BUDGET_MIB*"
+  check "$name: a reference that makes the run too large is named, translated" \
+    $POMATCH "$po" "$log" MESSAGE-MEMORY-REF "Enlarging this %d × %d layer with the %d × %d reference layer “%s” needs about %s of memory, more than the %s this filter allows itself (%s); the layer alone would fit.  Make the reference smaller (Layer ▸ Scale Layer… in its image) or choose a smaller reference layer." \
+    "$LR_W" "$LR_H" 4000 4000 weit "*" "*" "*REFSR_MEMORY_BUDGET_MIB*"
+  check "$name: a layer over the engine's pixel limit is refused, translated" \
+    $POMATCH "$po" "$log" MESSAGE-PIXELS-LAYER "The layer is %d × %d pixels (%s megapixels); the network enlarges at most %s megapixels at a time.  Enlarge a part of it (select the part, then Image ▸ Crop to Selection) or make it smaller first (Layer ▸ Scale Layer…)." \
+    1500 1500 "*" "*"
+  check "$name: a reference over the engine's pixel limit is refused, translated" \
+    $POMATCH "$po" "$log" MESSAGE-PIXELS-REF "The reference layer “%s” is %d × %d pixels (%s megapixels); a reference may have at most %s megapixels.  Make it smaller (Layer ▸ Scale Layer… in its image) or choose another reference layer." \
+    enorm 6000 6000 "*" "*"
   check "$name: the engine's refusal of a weights file is translated, its detail kept" \
     $POMATCH "$po" "$log" MESSAGE-WEIGHTS "The weights file is not a TTSR model this filter can use; choose a .safetensors file or the official TTSR .pt checkpoint: %s" \
     "*$T/lr.png*"
   check "$name: a too small reference is refused in $name" \
     $POMATCH "$po" "$log" MESSAGE-TINY "The reference layer “%s” is %d × %d pixels; a reference must be at least %d × %d.  Choose a larger reference layer." \
     winzig 2 2 "*" "*"
-  check "$name: the three refusals are PDB execution errors" \
-    test "$(grep -c '^STATUS-[A-Z]* execution-error$' "$log")" -eq 3
+  check "$name: the six refusals are PDB execution errors" \
+    test "$(grep -c '^STATUS-[A-Z-]* execution-error$' "$log")" -eq 6
   grep '^\(LABEL\|STATUS\|MESSAGE\)' "$log" | sed 's/^/# /'
 done
 
