@@ -71,53 +71,42 @@ refsr_io_resolve_output (const char *path, struct stat *existing,
                          gboolean *exists, GError **error)
 {
   struct stat st;
-  char *real, *target;
+  char *target = NULL, *real, *reason = NULL;
 
   *exists = FALSE;
   if (*path == '\0')
-    return refuse_output (error, path, "the name is empty"), NULL;
-  if (g_str_has_suffix (path, G_DIR_SEPARATOR_S))
-    return refuse_output (error, path,
-                          "the name ends in '/'; give a file name"), NULL;
-  if (lstat (path, &st) != 0)
+    reason = g_strdup ("the name is empty");
+  else if (g_str_has_suffix (path, G_DIR_SEPARATOR_S))
+    reason = g_strdup ("the name ends in '/'; give a file name");
+  else if (lstat (path, &st) != 0)
     {
       /* a new file, or a missing folder, which the caller checks */
       if (errno == ENOENT || errno == ENOTDIR)
         return g_strdup (path);
-      return refuse_output (error, path, g_strerror (errno)), NULL;
+      reason = g_strdup (g_strerror (errno));
     }
-  target = g_strdup (path);
-  if (S_ISLNK (st.st_mode))
+  /* A symbolic link is followed: it is kept, and the file it points to,
+   * which is what the user named, is replaced.  A link to nothing would
+   * be replaced itself. */
+  else if (S_ISLNK (st.st_mode) && stat (path, &st) != 0)
+    reason = g_strdup (errno == ENOENT ? "it is a symbolic link to nothing"
+                                       : g_strerror (errno));
+  else if (!S_ISREG (st.st_mode))
+    reason = g_strdup (kind_of (st.st_mode));
+  else if ((real = realpath (path, NULL)) == NULL)
+    reason = g_strdup (g_strerror (errno));
+  else
     {
-      /* A link is kept and the file it points to is replaced, as the user
-       * named that file; a link to nothing would be replaced itself. */
-      if (stat (path, &st) != 0)
-        {
-          g_free (target);
-          return refuse_output (error, path, errno == ENOENT
-                                ? "it is a symbolic link to nothing"
-                                : g_strerror (errno)), NULL;
-        }
-      if ((real = realpath (path, NULL)) == NULL)
-        {
-          g_free (target);
-          return refuse_output (error, path, g_strerror (errno)), NULL;
-        }
-      g_free (target);
       target = g_strdup (real);
       free (real);
+      /* Replacing goes through the folder, not the file, so a read-only
+       * file could be replaced; its protection is respected instead. */
+      if (access (target, W_OK) != 0)
+        reason = g_strdup_printf ("it may not be changed (%s)",
+                                  g_strerror (errno));
     }
-  if (!S_ISREG (st.st_mode))
+  if (reason != NULL)
     {
-      g_free (target);
-      return refuse_output (error, path, kind_of (st.st_mode)), NULL;
-    }
-  /* Replacing goes through the folder, not the file, so a read-only
-   * file could be replaced; its protection is respected instead. */
-  if (access (target, W_OK) != 0)
-    {
-      char *reason = g_strdup_printf ("it may not be changed (%s)",
-                                      g_strerror (errno));
       refuse_output (error, path, reason);
       g_free (reason);
       g_free (target);

@@ -85,8 +85,8 @@ void refsr_io_output_discard (RefsrIoOutput *out);
  * the same file as one of inputs (NULL-terminated, may be NULL; compared
  * by device and inode, so a symbolic or hard link to an input counts; a
  * path that does not exist yet is no input).  *target (may be NULL)
- * receives the file that will be replaced: path, or a symbolic link's
- * file.
+ * receives the file that will be replaced: path when it does not exist
+ * yet, otherwise its canonical path (a symbolic link's file).
  * refsr_io_check_output_fd: fd (standard output, for "-o -") can take an
  * output: open, not a terminal, and not a file that is one of inputs (as
  * with ">> input.png").  name is what messages call it.

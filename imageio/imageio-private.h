@@ -8,7 +8,8 @@
 #include <sys/stat.h>
 
 /* The file that writing an output to path replaces: path itself, or, for
- * a symbolic link, the file it finally points to (the link is kept).
+ * a symbolic link, the file it finally points to (the link is kept);
+ * an existing file is named by its canonical path.
  * Refuses an empty name, a name ending in '/', an existing target that is
  * not a regular file or may not be written, and a link to nothing.  When
  * the target exists, *exists is TRUE and existing (may be NULL) receives
