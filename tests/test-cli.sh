@@ -1,7 +1,10 @@
 #!/bin/sh
 # test-cli.sh REFSR — the refsr command: output equal to the official
 # model's for the fixture inputs, --dump, convert, and a clear one-line
-# error with a non-zero exit and no output file for each kind of bad input.
+# error with a non-zero exit and no output file for each kind of bad input;
+# crafted cases for the output side (an output that is an input, a device,
+# a FIFO, a folder, the other output; -o - to a pipe and to /dev/full),
+# the options and --help in C and UTF-8 locales.
 # Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later
 set -u
 REFSR=$1
