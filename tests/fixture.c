@@ -110,3 +110,12 @@ fixture_model (const char *weights_file)
   g_free (path);
   return model;
 }
+
+RefsrImage
+fixture_rgb (Fixture *f, const char *name)
+{
+  const RefsrSafetensorsItem *item = fixture_item (f, name, "U8");
+  RefsrImage img = { item->bytes, (int) item->shape[1], (int) item->shape[0],
+                     (int) item->shape[1] * 3 };
+  return img;
+}

@@ -33,6 +33,10 @@ const char *fixture_meta (Fixture *f, const char *key);
 double max_abs_diff (const float *a, const float *b, gsize n,
                      const guint8 *mask);
 
+/* An HxWx3 U8 entry (lr_u8, ref_u8) as an engine image; it points into
+ * the fixture, which must stay open. */
+RefsrImage fixture_rgb (Fixture *f, const char *name);
+
 /* A fixture weights file loaded as a model. */
 RefsrModel *fixture_model (const char *weights_file);
 

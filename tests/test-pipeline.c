@@ -23,15 +23,6 @@ static const Case cases[] = {
   { "case-e.safetensors", "weights-16+16+8+4-seed2.safetensors" },
 };
 
-static RefsrImage
-fixture_image (Fixture *f, const char *name)
-{
-  const RefsrSafetensorsItem *item = fixture_item (f, name, "U8");
-  RefsrImage img = { item->bytes, (int) item->shape[1], (int) item->shape[0],
-                     (int) item->shape[1] * 3 };
-  return img;
-}
-
 /* Upsamples an h×w mask by s (nearest), as the fixture README says to
  * compare T_lv2/T_lv1 where t_stable. */
 static guint8 *
@@ -120,7 +111,7 @@ static RefsrResult *
 run_case (const Case *c, Fixture *f, RefsrModel *model, const gint64 *forced,
           int threads)
 {
-  RefsrImage lr = fixture_image (f, "lr_u8"), ref = fixture_image (f, "ref_u8");
+  RefsrImage lr = fixture_rgb (f, "lr_u8"), ref = fixture_rgb (f, "ref_u8");
   RefsrOptions options = REFSR_OPTIONS_INIT;
   GError *error = NULL;
   RefsrResult *r;
@@ -206,7 +197,7 @@ test_progress_and_cancel (void)
                                   "reconstruction" };
   Fixture *f = fixture_open (cases[4].file);
   RefsrModel *model = fixture_model (cases[4].weights);
-  RefsrImage lr = fixture_image (f, "lr_u8"), ref = fixture_image (f, "ref_u8");
+  RefsrImage lr = fixture_rgb (f, "lr_u8"), ref = fixture_rgb (f, "ref_u8");
   RefsrOptions options = REFSR_OPTIONS_INIT;
   ProgressLog log = { 0 };
   GError *error = NULL;

@@ -1,5 +1,7 @@
-/* engine.c — refsr_run: preprocessing, features, search, transfer, main
- * network, output; progress and cancellation around them.
+/* engine.c — refsr_run: the reference prepared once, then the LR image in
+ * tiles: a search pass (indices and S for every LR position, exact) and a
+ * reconstruction pass (transfer and main network, with context); progress
+ * and cancellation around them.  The whole image is the case of one tile.
  * Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later */
 #include "refsr-internal.h"
 
@@ -9,11 +11,13 @@
 #include <omp.h>
 #endif
 
-#include "layers.h"
-#include "lte.h"
 #include "mainnet.h"
+#include "plan.h"
+#include "pixels.h"
+#include "reference.h"
 #include "resample.h"
 #include "search.h"
+#include "tiling.h"
 #include "transfer.h"
 
 /* Everything a run owns, so one function can free it on any exit path. */
@@ -23,11 +27,17 @@ typedef struct
   const RefsrOptions *options;
   const gint64 *forced_idx; /* oracle mode (refsr-internal.h), or NULL */
   RefsrExec exec;
-  int h, w, H, W;           /* LR size; reference size cropped to 4k */
-  RefsrTensor lr, lrsr, ref, refsr;
-  RefsrLteFeatures q, k, v; /* lv3 of LR↑ and Ref↓↑; lv1..3 of Ref */
-  RefsrTensor S, t3, t2, t1, sr;
-  gint64 *idx;
+  const RefsrImage *lr;
+  int h, w;                 /* LR size */
+  guint8 *lr_up;            /* LR↑, Pillow bicubic, 4w × 4h RGB */
+  RefsrReferenceData ref;
+  RefsrTileMargins margins;
+  RefsrRunPlan plan;
+  RefsrRect *tiles;
+  int n_tiles;
+  gint64 *idx;              /* h·w hard-attention indices */
+  RefsrTensor S, sr;        /* 1×h×w; 3×4h×4w */
+  RefsrTensor t3, t2, t1;   /* whole maps, only with keep_textures */
   double macs_total, macs_done, macs_stage_start;
 } Run;
 
@@ -47,21 +57,14 @@ mainnet_layer_done (double macs, void *data)
   report (run, "reconstruction");
 }
 
-static double
-search_macs (int h, int w, int H, int W)
+static void
+reference_strip_done (double macs, void *data)
 {
-  /* pixel-pair products plus the 9 shifted adds per patch pair */
-  return (256.0 + 9.0) * h * w * (double) (H / 4) * (W / 4);
+  Run *run = data;
+  run->macs_done += macs;
+  report (run, "features");
 }
 
-static double
-transfer_macs (int h, int w)
-{
-  return 16128.0 * h * w;
-}
-
-/* Feature maps are indexed with int: the largest is 64 channels at 4h×4w
- * for the LR (1024·h·w values) and 64 channels at H×W for the reference. */
 static gboolean
 check_image (const RefsrImage *img, const char *what, int min_size,
              gint64 max_pixels, GError **error)
@@ -87,167 +90,219 @@ check_image (const RefsrImage *img, const char *what, int min_size,
   return TRUE;
 }
 
-/* u8 RGB (packed, w*3 per row) -> 3×h×w floats v / 127.5 - 1 (spec §3.1) */
 static gboolean
-image_to_tensor (const guint8 *rgb, int w, int h, int stride, RefsrTensor *t,
-                 GError **error)
+prepare (Run *run, const RefsrImage *ref, GError **error)
 {
-  if (!refsr_tensor_alloc (t, 3, h, w, error))
-    return FALSE;
-  for (int c = 0; c < 3; c++)
-    for (int y = 0; y < h; y++)
-      for (int x = 0; x < w; x++)
-        t->data[((gsize) c * h + y) * w + x]
-            = (float) rgb[(gsize) y * stride + 3 * x + c] / 127.5f - 1.0f;
-  return TRUE;
+  int h = run->h, w = run->w;
+
+  run->lr_up = refsr_try_alloc ((gsize) 16 * h * w, 3, error);
+  run->idx = run->lr_up ? refsr_try_alloc ((gsize) h * w, sizeof (gint64),
+                                           error)
+                        : NULL;
+  return run->idx != NULL
+         && refsr_tensor_alloc (&run->S, 1, h, w, error)
+         && refsr_tensor_alloc (&run->sr, 3, 4 * h, 4 * w, error)
+         && (!run->options->keep_textures
+             || (refsr_tensor_alloc (&run->t3, 256, h, w, error)
+                 && refsr_tensor_alloc (&run->t2, 128, 2 * h, 2 * w, error)
+                 && refsr_tensor_alloc (&run->t1, 64, 4 * h, 4 * w, error)))
+         && refsr_pil_resize (run->lr->pixels, w, h, run->lr->rowstride, 3,
+                              run->lr_up, 4 * w, 4 * h, error)
+         && refsr_reference_data_build (&run->ref, &run->model->lte,
+                                        ref->pixels, ref->width, ref->height,
+                                        ref->rowstride, run->plan.strip_rows,
+                                        reference_strip_done, run,
+                                        &run->exec, error);
 }
 
-/* PIL-resizes src to (w, h) and converts it; the u8 result is freed. */
-static gboolean
-resized_tensor (const guint8 *src, int sw, int sh, int stride, int w, int h,
-                RefsrTensor *t, guint8 **keep_u8, GError **error)
+/* Rows of the rectangle tile of a map the size of region (both in the
+ * same LR coordinates), from src (region-sized) into dst (whole). */
+static void
+copy_interior (const RefsrTensor *src, const RefsrRect *region,
+               const RefsrRect *tile, int scale, RefsrTensor *dst)
 {
-  guint8 *u8 = refsr_try_alloc ((gsize) w * h, 3, error);
+  refsr_tensor_copy_rect (src, scale * (tile->x0 - region->x0),
+                          scale * (tile->y0 - region->y0), dst,
+                          scale * tile->x0, scale * tile->y0,
+                          scale * refsr_rect_width (tile),
+                          scale * refsr_rect_height (tile));
+}
+
+/* Indices and S of the tile's positions: the LTE of LR↑ over the tile and
+ * its search margin, searched against the whole reference. */
+static gboolean
+search_tile (Run *run, const RefsrRect *tile, GError **error)
+{
+  RefsrRect r = refsr_rect_grow (tile, run->margins.search, run->w, run->h);
+  int rw = refsr_rect_width (&r), rh = refsr_rect_height (&r);
+  RefsrTensor x = { 0 }, S = { 0 };
+  RefsrLteFeatures q = { 0 };
+  gint64 *idx = refsr_try_alloc ((gsize) rw * rh, sizeof (gint64), error);
   gboolean ok;
 
-  if (u8 == NULL)
-    return FALSE;
-  ok = refsr_pil_resize (src, sw, sh, stride, 3, u8, w, h, error)
-       && (t == NULL || image_to_tensor (u8, w, h, w * 3, t, error));
-  if (ok && keep_u8 != NULL)
-    *keep_u8 = u8;
-  else
-    g_free (u8);
-  return ok;
-}
-
-static gboolean
-preprocess (Run *run, const RefsrImage *lr, const RefsrImage *ref,
-            GError **error)
-{
-  guint8 *ref_small = NULL;
-  gboolean ok;
-
-  run->h = lr->height;
-  run->w = lr->width;
-  run->H = ref->height / 4 * 4;
-  run->W = ref->width / 4 * 4;
-  ok = image_to_tensor (lr->pixels, run->w, run->h, lr->rowstride, &run->lr,
-                        error)
-       && resized_tensor (lr->pixels, run->w, run->h, lr->rowstride,
-                          4 * run->w, 4 * run->h, &run->lrsr, NULL, error)
-       && image_to_tensor (ref->pixels, run->W, run->H, ref->rowstride,
-                           &run->ref, error)
-       /* Ref↓↑: two separate uint8 resamplings of the cropped reference */
-       && resized_tensor (ref->pixels, run->W, run->H, ref->rowstride,
-                          run->W / 4, run->H / 4, NULL, &ref_small, error)
-       && resized_tensor (ref_small, run->W / 4, run->H / 4, run->W / 4 * 3,
-                          run->W, run->H, &run->refsr, NULL, error);
-  g_free (ref_small);
-  return ok;
-}
-
-static gboolean
-lte_pass (Run *run, RefsrTensor *image, unsigned levels,
-          RefsrLteFeatures *out, GError **error)
-{
-  gboolean ok = refsr_lte_forward (&run->model->lte, image, levels, out,
-                                   &run->exec, error);
-
-  refsr_tensor_clear (image);
-  run->macs_done += refsr_lte_macs (out->lv1.h ? out->lv1.h : 4 * out->lv3.h,
-                                    out->lv1.w ? out->lv1.w : 4 * out->lv3.w);
-  report (run, "features");
+  ok = idx != NULL
+       && refsr_tensor_alloc (&S, 1, rh, rw, error)
+       && refsr_pixels_to_tensor (run->lr_up + ((gsize) 4 * r.y0 * 4 * run->w
+                                                + 4 * r.x0) * 3,
+                                  4 * rw, 4 * rh, 4 * run->w * 3, &x, error)
+       && refsr_lte_forward (&run->model->lte, &x, 4u, &q, &run->exec, error)
+       && refsr_search (&q.lv3, &run->ref.key, idx, S.data, &run->exec,
+                        error);
+  if (ok)
+    {
+      for (int y = tile->y0; y < tile->y1; y++)
+        memcpy (run->idx + (gsize) y * run->w + tile->x0,
+                idx + (gsize) (y - r.y0) * rw + (tile->x0 - r.x0),
+                (gsize) refsr_rect_width (tile) * sizeof (gint64));
+      copy_interior (&S, &r, tile, 1, &run->S);
+      run->macs_done += refsr_lte_macs (4 * rh, 4 * rw)
+                        + refsr_search_macs (rh, rw, run->ref.height,
+                                       run->ref.width);
+      report (run, "search");
+    }
+  g_free (idx);
+  refsr_tensor_clear (&x);
+  refsr_tensor_clear (&S);
+  refsr_lte_features_clear (&q);
   return ok && refsr_exec_check (&run->exec, error);
 }
 
 static gboolean
-search_and_transfer (Run *run, GError **error)
+apply_forced_indices (Run *run, GError **error)
 {
-  int h = run->h, w = run->w;
   const gint64 *forced = run->forced_idx;
-  gsize q = (gsize) (run->H / 4) * (run->W / 4);
+  gsize n = (gsize) run->h * run->w;
+  gsize q = (gsize) (run->ref.height / 4) * (run->ref.width / 4);
 
-  run->idx = refsr_try_alloc ((gsize) h * w, sizeof (gint64), error);
-  if (run->idx == NULL || !refsr_tensor_alloc (&run->S, 1, h, w, error))
-    return FALSE;
-  if (forced != NULL)
-    {
-      for (gsize p = 0; p < (gsize) h * w; p++)
-        if (forced[p] < 0 || (gsize) forced[p] >= q)
-          {
-            g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
-                         "Forced index %" G_GINT64_FORMAT " at position %"
-                         G_GSIZE_FORMAT " is outside the reference",
-                         forced[p], p);
-            return FALSE;
-          }
-    }
-  /* with forced indices the search still runs, for S */
-  if (!refsr_search (&run->q.lv3, &run->k.lv3, run->idx, run->S.data,
-                     &run->exec, error))
-    return FALSE;
-  if (forced != NULL)
-    memcpy (run->idx, forced, (gsize) h * w * sizeof (gint64));
-  refsr_lte_features_clear (&run->q);
-  refsr_lte_features_clear (&run->k);
-  run->macs_done += search_macs (h, w, run->H, run->W);
-  report (run, "search");
-  if (!refsr_tensor_alloc (&run->t3, 256, h, w, error)
-      || !refsr_tensor_alloc (&run->t2, 128, 2 * h, 2 * w, error)
-      || !refsr_tensor_alloc (&run->t1, 64, 4 * h, 4 * w, error))
-    return FALSE;
-  refsr_transfer (&run->v.lv3, 1, run->idx, h, w, &run->t3, &run->exec);
-  refsr_transfer (&run->v.lv2, 2, run->idx, h, w, &run->t2, &run->exec);
-  refsr_transfer (&run->v.lv1, 4, run->idx, h, w, &run->t1, &run->exec);
-  refsr_lte_features_clear (&run->v);
-  run->macs_done += transfer_macs (h, w);
-  report (run, "transfer");
-  return refsr_exec_check (&run->exec, error);
+  for (gsize p = 0; p < n; p++)
+    if (forced[p] < 0 || (gsize) forced[p] >= q)
+      {
+        g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
+                     "Forced index %" G_GINT64_FORMAT " at position %"
+                     G_GSIZE_FORMAT " is outside the reference",
+                     forced[p], p);
+        return FALSE;
+      }
+  memcpy (run->idx, forced, n * sizeof (gint64));
+  return TRUE;
 }
 
-/* round-half-to-even((sr + 1) · 127.5) as torch.round does (spec §3.4);
- * rintf rounds half to even in the default rounding mode */
-static guint8 *
-to_rgb8 (const RefsrTensor *sr, GError **error)
+/* Everything the transfer and the main network take for one region. */
+typedef struct
 {
-  gsize plane = (gsize) sr->h * sr->w;
-  guint8 *rgb = refsr_try_alloc (plane, 3, error);
+  RefsrTensor lr, S, t3, t2, t1, sr;
+  gint64 *idx;
+} RegionMaps;
 
-  if (rgb == NULL)
-    return NULL;
-  for (gsize i = 0; i < plane; i++)
-    for (int c = 0; c < 3; c++)
-      {
-        float v = rintf ((sr->data[c * plane + i] + 1.0f) * 127.5f);
-        rgb[3 * i + c] = (guint8) CLAMP (v, 0.0f, 255.0f);
-      }
-  return rgb;
+static void
+region_maps_clear (RegionMaps *m)
+{
+  RefsrTensor *tensors[] = { &m->lr, &m->S, &m->t3, &m->t2, &m->t1, &m->sr };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (tensors); i++)
+    refsr_tensor_clear (tensors[i]);
+  g_free (m->idx);
 }
 
 static gboolean
-reconstruct (Run *run, GError **error)
+region_inputs (Run *run, const RefsrRect *r, RegionMaps *m, GError **error)
 {
+  int rw = refsr_rect_width (r), rh = refsr_rect_height (r);
+  const RefsrImage *lr = run->lr;
+
+  if ((m->idx = refsr_try_alloc ((gsize) rw * rh, sizeof (gint64), error))
+      == NULL
+      || !refsr_tensor_alloc (&m->S, 1, rh, rw, error)
+      || !refsr_pixels_to_tensor (lr->pixels + (gsize) r->y0 * lr->rowstride
+                                  + (gsize) r->x0 * 3,
+                                  rw, rh, lr->rowstride, &m->lr, error))
+    return FALSE;
+  for (int y = r->y0; y < r->y1; y++)
+    memcpy (m->idx + (gsize) (y - r->y0) * rw,
+            run->idx + (gsize) y * run->w + r->x0, (gsize) rw * sizeof (gint64));
+  refsr_tensor_copy_rect (&run->S, r->x0, r->y0, &m->S, 0, 0, rw, rh);
+  return refsr_tensor_alloc (&m->t3, 256, rh, rw, error)
+         && refsr_tensor_alloc (&m->t2, 128, 2 * rh, 2 * rw, error)
+         && refsr_tensor_alloc (&m->t1, 64, 4 * rh, 4 * rw, error);
+}
+
+static void
+region_transfer (Run *run, const RefsrRect *r, RegionMaps *m)
+{
+  int rw = refsr_rect_width (r), rh = refsr_rect_height (r);
+
+  refsr_transfer (&run->ref.value.lv3, 1, m->idx, rh, rw, &m->t3, &run->exec);
+  refsr_transfer (&run->ref.value.lv2, 2, m->idx, rh, rw, &m->t2, &run->exec);
+  refsr_transfer (&run->ref.value.lv1, 4, m->idx, rh, rw, &m->t1, &run->exec);
+  run->macs_done += refsr_transfer_macs (rh, rw);
+  report (run, "transfer");
+}
+
+/* The enlarged tile: transfer and main network over the tile and its
+ * reconstruction margin; only the tile's part is kept. */
+static gboolean
+reconstruct_tile (Run *run, const RefsrRect *tile, gboolean last,
+                  GError **error)
+{
+  RefsrRect r = refsr_rect_grow (tile, run->margins.reconstruct, run->w,
+                                 run->h);
+  RegionMaps m = { 0 };
+  gboolean ok = region_inputs (run, &r, &m, error);
+
+  if (ok)
+    region_transfer (run, &r, &m);
+  /* The last tile's main network runs without the reference's features,
+   * so a whole-image run peaks no higher than the main network itself. */
+  if (last)
+    refsr_reference_data_clear (&run->ref);
+  ok = ok && refsr_exec_check (&run->exec, error);
   run->macs_stage_start = run->macs_done;
-  return refsr_tensor_alloc (&run->sr, 3, 4 * run->h, 4 * run->w, error)
-         && refsr_mainnet_forward (run->model, &run->lr, &run->S, &run->t3,
-                                   &run->t2, &run->t1, &run->sr,
-                                   mainnet_layer_done, run, &run->exec,
-                                   error);
+  ok = ok && refsr_tensor_alloc (&m.sr, 3, 4 * refsr_rect_height (&r),
+                                 4 * refsr_rect_width (&r), error)
+       && refsr_mainnet_forward (run->model, &m.lr, &m.S, &m.t3, &m.t2,
+                                 &m.t1, &m.sr, mainnet_layer_done, run,
+                                 &run->exec, error);
+  if (ok)
+    {
+      copy_interior (&m.sr, &r, tile, 4, &run->sr);
+      if (run->options->keep_textures)
+        {
+          copy_interior (&m.t3, &r, tile, 1, &run->t3);
+          copy_interior (&m.t2, &r, tile, 2, &run->t2);
+          copy_interior (&m.t1, &r, tile, 4, &run->t1);
+        }
+    }
+  region_maps_clear (&m);
+  return ok;
+}
+
+static gboolean
+run_tiles (Run *run, GError **error)
+{
+  gboolean ok = TRUE;
+
+  for (int i = 0; ok && i < run->n_tiles; i++)
+    ok = search_tile (run, &run->tiles[i], error);
+  ok = ok && (run->forced_idx == NULL || apply_forced_indices (run, error));
+  g_clear_pointer (&run->lr_up, g_free);
+  for (int i = 0; ok && i < run->n_tiles; i++)
+    ok = reconstruct_tile (run, &run->tiles[i], i == run->n_tiles - 1,
+                           error);
+  return ok;
 }
 
 static void
 run_clear (Run *run)
 {
-  RefsrTensor *tensors[] = { &run->lr, &run->lrsr, &run->ref, &run->refsr,
-                             &run->S, &run->t3, &run->t2, &run->t1,
-                             &run->sr };
+  RefsrTensor *tensors[] = { &run->S, &run->sr, &run->t3, &run->t2,
+                             &run->t1 };
+
   for (gsize i = 0; i < G_N_ELEMENTS (tensors); i++)
     refsr_tensor_clear (tensors[i]);
-  refsr_lte_features_clear (&run->q);
-  refsr_lte_features_clear (&run->k);
-  refsr_lte_features_clear (&run->v);
+  refsr_reference_data_clear (&run->ref);
+  g_free (run->lr_up);
   g_free (run->idx);
+  g_free (run->tiles);
 }
 
 static gsize
@@ -263,18 +318,19 @@ static RefsrResult *
 make_result (Run *run, GError **error)
 {
   RefsrResult *result;
-  guint8 *rgb = to_rgb8 (&run->sr, error);
+  guint8 *rgb = refsr_try_alloc ((gsize) run->sr.h * run->sr.w, 3, error);
 
   if (rgb == NULL)
     return NULL;
+  refsr_tensor_to_pixels (&run->sr, rgb);
   result = g_new0 (RefsrResult, 1);
   result->width = 4 * run->w;
   result->height = 4 * run->h;
   result->pixels = rgb;
   result->lr_width = run->w;
   result->lr_height = run->h;
-  result->ref_lv3_width = run->W / 4;
-  result->ref_lv3_height = run->H / 4;
+  result->ref_lv3_width = run->ref.width / 4;
+  result->ref_lv3_height = run->ref.height / 4;
   steal_floats (&run->sr, &result->sr);
   steal_floats (&run->S, &result->S);
   if (run->options->keep_textures)
@@ -304,14 +360,6 @@ thread_count (const RefsrOptions *options)
   return CLAMP (n, 1, limit);
 }
 
-static gboolean
-features (Run *run, GError **error)
-{
-  return lte_pass (run, &run->lrsr, 4, &run->q, error)
-         && lte_pass (run, &run->refsr, 4, &run->k, error)
-         && lte_pass (run, &run->ref, 7, &run->v, error);
-}
-
 RefsrResult *
 refsr_run_with_indices (const RefsrModel *model, const RefsrImage *lr,
                         const RefsrImage *ref, const RefsrOptions *options,
@@ -330,13 +378,20 @@ refsr_run_with_indices (const RefsrModel *model, const RefsrImage *lr,
   if (!check_image (lr, "low-resolution", 1, REFSR_MAX_LR_PIXELS, error)
       || !check_image (ref, "reference", 4, REFSR_MAX_REF_PIXELS, error))
     return NULL;
-  run.macs_total = refsr_estimate_flops (&model->config, lr->width,
-                                         lr->height, ref->width,
-                                         ref->height) / 2.0;
+  run.lr = lr;
+  run.h = lr->height;
+  run.w = lr->width;
+  if (!refsr_run_plan (&model->config, run.w, run.h, ref->width,
+                       ref->height, run.exec.n_threads,
+                       run.options->tile_size, run.options->max_memory,
+                       run.options->keep_textures, &run.plan, error))
+    return NULL;
+  refsr_tile_margins (&run.margins);
+  run.tiles = refsr_tiles (run.w, run.h, run.plan.tile_size, &run.n_tiles);
+  run.macs_total = run.plan.macs;
   report (&run, "features");
-  if (refsr_exec_check (&run.exec, error) && preprocess (&run, lr, ref, error)
-      && features (&run, error) && search_and_transfer (&run, error)
-      && reconstruct (&run, error))
+  if (refsr_exec_check (&run.exec, error) && prepare (&run, ref, error)
+      && run_tiles (&run, error))
     result = make_result (&run, error);
   run_clear (&run);
   if (result != NULL && run.options->progress != NULL)
@@ -366,37 +421,45 @@ refsr_result_free (RefsrResult *result)
   g_free (result);
 }
 
+gboolean
+refsr_estimate (const RefsrConfig *config, int lr_width, int lr_height,
+                int ref_width, int ref_height, const RefsrOptions *options,
+                RefsrEstimate *estimate, GError **error)
+{
+  static const RefsrOptions defaults = REFSR_OPTIONS_INIT;
+  RefsrRunPlan plan;
+
+  if (options == NULL)
+    options = &defaults;
+  if (!refsr_run_plan (config, lr_width, lr_height, ref_width, ref_height,
+                       thread_count (options), options->tile_size,
+                       options->max_memory, options->keep_textures, &plan,
+                       error))
+    return FALSE;
+  estimate->tile_size = plan.tile_size;
+  estimate->peak_bytes = (guint64) plan.peak_bytes;
+  estimate->flops = 2.0 * plan.macs;
+  return TRUE;
+}
+
 double
 refsr_estimate_flops (const RefsrConfig *config, int lr_width, int lr_height,
                       int ref_width, int ref_height)
 {
-  int H = ref_height / 4 * 4, W = ref_width / 4 * 4;
-  double macs = refsr_lte_macs (4 * lr_height, 4 * lr_width)
-                + 2.0 * refsr_lte_macs (H, W)
-                + search_macs (lr_height, lr_width, H, W)
-                + transfer_macs (lr_height, lr_width)
-                + refsr_mainnet_macs (config, lr_height, lr_width);
-  return 2.0 * macs;
+  RefsrEstimate e = { 0 };
+
+  refsr_estimate (config, lr_width, lr_height, ref_width, ref_height, NULL,
+                  &e, NULL);
+  return e.flops;
 }
 
 guint64
 refsr_estimate_memory (const RefsrConfig *config, int lr_width,
                        int lr_height, int ref_width, int ref_height)
 {
-  double p = (double) lr_width * lr_height;
-  double hw = (double) (ref_height / 4 * 4) * (ref_width / 4 * 4);
-  double f = config->n_feats;
-  /* Floats alive at each stage's peak: the LTE's first two full-resolution
-   * maps of LR↑ (2 × 64 × 16 per LR pixel), or of Ref with the kept lv1
-   * and the key features (about 165 per reference pixel); the reference
-   * features during the search and transfer; in the main network the T
-   * maps (1792 per LR pixel) with about six f-channel maps at 4h×4w. */
-  double lte_peak = MAX (2100.0 * p, 165.0 * hw + 256.0 * p);
-  double search_peak = 112.0 * hw + 1792.0 * p + 256.0 * (p + hw / 16.0);
-  double main_peak = 1792.0 * p + 6.0 * f * 16.0 * p + 3.0 * 16.0 * p;
-  double peak = MAX (lte_peak, MAX (search_peak, main_peak));
-  /* per-thread scratch (im2col bands, search tiles) and the model */
-  double scratch = 16.0 * 1048576.0 * MAX (g_get_num_processors (), 1);
+  RefsrEstimate e = { 0 };
 
-  return (guint64) (4.0 * peak + scratch) + (64u << 20);
+  refsr_estimate (config, lr_width, lr_height, ref_width, ref_height, NULL,
+                  &e, NULL);
+  return e.peak_bytes;
 }

@@ -130,12 +130,19 @@ typedef struct
                                * Polled between layers, bands and search
                                * rows; setting it is async-signal-safe. */
   gboolean keep_textures;     /* fill idx and the T maps of the result */
+  int tile_size;              /* LR pixels per side of a tile (each is
+                               * computed with context around it, see
+                               * README "Tiles"); <= 0: chosen from
+                               * max_memory */
+  guint64 max_memory;         /* bytes the run may allocate at most (the
+                               * tile size follows); 0: no limit, the
+                               * whole image is one tile */
 } RefsrOptions;
 
 /* The defaults, to be changed field by field after. */
 #define REFSR_OPTIONS_INIT                                                   \
   { .n_threads = 0, .progress = NULL, .progress_data = NULL, .cancel = NULL, \
-    .keep_textures = FALSE }
+    .keep_textures = FALSE, .tile_size = 0, .max_memory = 0 }
 
 typedef struct
 {
@@ -166,8 +173,25 @@ void refsr_result_free (RefsrResult *result);
 gboolean refsr_result_save_tensors (const RefsrResult *result,
                                     const char *path, GError **error);
 
-/* Cost of a run, for planning: peak bytes the engine allocates and the
- * floating-point operations it performs. */
+/* What refsr_run will do with these image sizes and options: the tile
+ * size it will use (from options->tile_size, or the largest that fits
+ * options->max_memory), the most memory it will allocate at once, and the
+ * floating-point operations, the tiles' context included.  FALSE with
+ * REFSR_ERROR_NO_MEMORY, saying what it would take, when the budget cannot
+ * be met; refsr_run refuses such a run the same way before starting. */
+typedef struct
+{
+  int tile_size;       /* LR pixels per tile side (max(w, h): one tile) */
+  guint64 peak_bytes;
+  double flops;
+} RefsrEstimate;
+
+gboolean refsr_estimate (const RefsrConfig *config, int lr_width,
+                         int lr_height, int ref_width, int ref_height,
+                         const RefsrOptions *options,
+                         RefsrEstimate *estimate, GError **error);
+
+/* The same for the whole image as one tile and no budget. */
 guint64 refsr_estimate_memory (const RefsrConfig *config, int lr_width,
                                int lr_height, int ref_width, int ref_height);
 double refsr_estimate_flops (const RefsrConfig *config, int lr_width,

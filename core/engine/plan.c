@@ -1,0 +1,196 @@
+/* plan.c — tile size, strips, peak memory and work of a run.
+ * Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later */
+#include "plan.h"
+
+#include "lte.h"
+#include "mainnet.h"
+#include "reference.h"
+#include "search.h"
+#include "tiling.h"
+
+#define MIN_TILE 16
+#define MB (1024.0 * 1024.0)
+
+double
+refsr_search_macs (int h, int w, int H, int W)
+{
+  /* pixel-pair products plus the 9 shifted adds per patch pair */
+  return (256.0 + 9.0) * h * w * (double) (H / 4) * (W / 4);
+}
+
+double
+refsr_transfer_macs (int h, int w)
+{
+  return 16128.0 * h * w;
+}
+
+typedef struct
+{
+  const RefsrConfig *config;
+  int w, h, W, H;       /* LR; reference cropped to multiples of 4 */
+  int n_threads;
+  gboolean keep_textures;
+  RefsrTileMargins margins;
+} Sizes;
+
+/* What stays allocated from start to end: the output's float and 8-bit
+ * copies, S and the indices, the T maps when they are kept; the model and
+ * the per-thread scratch of the convolutions. */
+static double
+fixed_bytes (const Sizes *s)
+{
+  double p = (double) s->w * s->h;
+  double textures = s->keep_textures ? 1792.0 * 4 * p : 0.0;
+
+  return (192.0 + 48.0 + 12.0) * p + textures
+         + 16.0 * MB * s->n_threads + 64.0 * MB;
+}
+
+static void
+region_size (const Sizes *s, int tile, int margin, int *rw, int *rh)
+{
+  *rw = MIN (tile + 2 * margin, s->w);
+  *rh = MIN (tile + 2 * margin, s->h);
+}
+
+/* The search pass over one tile: the LTE of LR↑ over the tile and its
+ * margin (about 2100 floats per LR pixel at its peak) and the search's
+ * scratch, which holds a padded copy of the reference's keys. */
+static double
+search_tile_bytes (const Sizes *s, int tile)
+{
+  int rw, rh;
+
+  region_size (s, tile, s->margins.search, &rw, &rh);
+  return 2100.0 * 4 * rw * rh + 12.0 * rw * rh
+         + (double) refsr_search_scratch_bytes (256, rh, rw, s->H / 4,
+                                                s->W / 4, s->n_threads);
+}
+
+/* The reconstruction of one tile: its T maps (1792 floats per LR pixel)
+ * and about six f-channel maps at 4× in the main network. */
+static double
+reconstruct_tile_bytes (const Sizes *s, int tile)
+{
+  int rw, rh;
+
+  region_size (s, tile, s->margins.reconstruct, &rw, &rh);
+  return (1792.0 + 6.0 * s->config->n_feats * 16 + 48.0 + 8.0) * 4 * rw * rh;
+}
+
+static double
+peak_bytes (const Sizes *s, int tile, int strip_rows)
+{
+  double p = (double) s->w * s->h;
+  double ref = refsr_reference_data_bytes (s->W, s->H);
+  double lr_up = 48.0 * p;
+  double build = ref + lr_up + refsr_reference_strip_bytes (s->W, strip_rows);
+  double search = ref + lr_up + search_tile_bytes (s, tile);
+  double rebuild = ref + reconstruct_tile_bytes (s, tile);
+
+  return fixed_bytes (s) + MAX (build, MAX (search, rebuild));
+}
+
+static double
+plan_macs (const Sizes *s, int tile)
+{
+  int nx = (s->w + tile - 1) / tile, ny = (s->h + tile - 1) / tile;
+  double macs = 2.0 * refsr_lte_macs (s->H, s->W);
+
+  /* every tile as large as a full one: an upper bound for the edges */
+  for (int pass = 0; pass < 2; pass++)
+    {
+      int margin = pass == 0 ? s->margins.search : s->margins.reconstruct;
+      int rw, rh;
+
+      region_size (s, tile, margin, &rw, &rh);
+      if (pass == 0)
+        macs += (double) nx * ny * (refsr_lte_macs (4 * rh, 4 * rw)
+                                    + refsr_search_macs (rh, rw, s->H, s->W));
+      else
+        macs += (double) nx * ny * (refsr_transfer_macs (rh, rw)
+                                    + refsr_mainnet_macs (s->config, rh, rw));
+    }
+  return macs;
+}
+
+/* Reference rows per strip: the whole reference without a budget; with
+ * one, strips whose LTE takes at most a quarter of it. */
+static int
+choose_strip_rows (const Sizes *s, guint64 max_memory)
+{
+  int rows = s->H;
+
+  while (max_memory > 0 && rows > 4
+         && refsr_reference_strip_bytes (s->W, rows) > max_memory / 4.0)
+    rows = MAX (rows / 2 / 4 * 4, 4);
+  return rows;
+}
+
+static gboolean
+refuse (const Sizes *s, double needed, guint64 max_memory, GError **error)
+{
+  g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
+               "Enlarging %d×%d with a %d×%d reference needs at least "
+               "%.0f MB even in tiles of %d pixels (the reference's "
+               "features alone take %.0f MB), more than the memory budget "
+               "of %.0f MB: raise the budget or use a smaller reference",
+               s->w, s->h, s->W, s->H, needed / MB, MIN_TILE,
+               refsr_reference_data_bytes (s->W, s->H) / MB,
+               max_memory / MB);
+  return FALSE;
+}
+
+gboolean
+refsr_run_plan (const RefsrConfig *config, int lr_width, int lr_height,
+                int ref_width, int ref_height, int n_threads, int tile_size,
+                guint64 max_memory, gboolean keep_textures,
+                RefsrRunPlan *plan, GError **error)
+{
+  Sizes s = { config, lr_width, lr_height, ref_width / 4 * 4,
+              ref_height / 4 * 4, MAX (n_threads, 1), keep_textures, { 0 } };
+  int whole = MAX (lr_width, lr_height);
+
+  refsr_tile_margins (&s.margins);
+  plan->strip_rows = choose_strip_rows (&s, max_memory);
+  if (tile_size > 0 || max_memory == 0)
+    {
+      plan->tile_size = tile_size > 0 ? MIN (tile_size, whole) : whole;
+      if (max_memory > 0
+          && peak_bytes (&s, plan->tile_size, plan->strip_rows) > max_memory)
+        {
+          g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
+                       "In tiles of %d pixels, enlarging %d×%d with a %d×%d "
+                       "reference needs about %.0f MB, more than the memory "
+                       "budget of %.0f MB: use smaller tiles (or automatic "
+                       "ones) or raise the budget", plan->tile_size,
+                       s.w, s.h, s.W, s.H,
+                       peak_bytes (&s, plan->tile_size, plan->strip_rows) / MB,
+                       max_memory / MB);
+          return FALSE;
+        }
+    }
+  else if (peak_bytes (&s, whole, plan->strip_rows) <= max_memory)
+    plan->tile_size = whole;
+  else
+    {
+      int lo = MIN_TILE, hi = whole;
+
+      if (peak_bytes (&s, lo, plan->strip_rows) > max_memory)
+        return refuse (&s, peak_bytes (&s, lo, plan->strip_rows), max_memory,
+                       error);
+      while (hi - lo > 1)   /* the largest tile that fits */
+        {
+          int mid = (lo + hi) / 2;
+
+          if (peak_bytes (&s, mid, plan->strip_rows) <= max_memory)
+            lo = mid;
+          else
+            hi = mid;
+        }
+      plan->tile_size = lo;
+    }
+  plan->peak_bytes = peak_bytes (&s, plan->tile_size, plan->strip_rows);
+  plan->macs = plan_macs (&s, plan->tile_size);
+  return TRUE;
+}

@@ -1,0 +1,36 @@
+/* plan.h — what a run will cost and how it is cut: the tile size (from
+ * the caller, or from the memory budget), the reference's strips, the
+ * peak memory and the multiply-accumulates.  Internal to the engine; the
+ * public refsr_estimate_* calls are built on it.
+ * Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later */
+#ifndef REFSR_PLAN_H
+#define REFSR_PLAN_H
+
+#include "refsr.h"
+
+typedef struct
+{
+  int tile_size;     /* LR pixels per tile side; the whole image is one
+                      * tile of max(width, height) */
+  int strip_rows;    /* reference rows per strip of its features */
+  double peak_bytes; /* the most the run allocates at once */
+  double macs;       /* multiply-accumulates of every pass, margins too */
+} RefsrRunPlan;
+
+/* Plans a run: tile_size > 0 is taken as it is; otherwise max_memory > 0
+ * picks the largest tile whose run fits (the whole image if it fits), and
+ * 0 means the whole image.  Fails with REFSR_ERROR_NO_MEMORY, saying what
+ * it would take, when max_memory > 0 and not even the smallest tiles
+ * fit. */
+gboolean refsr_run_plan (const RefsrConfig *config, int lr_width,
+                         int lr_height, int ref_width, int ref_height,
+                         int n_threads, int tile_size, guint64 max_memory,
+                         gboolean keep_textures, RefsrRunPlan *plan,
+                         GError **error);
+
+/* Multiply-accumulates of one search of h×w LR positions against a
+ * reference of H×W pixels, and of one texture transfer of h×w. */
+double refsr_search_macs (int h, int w, int H, int W);
+double refsr_transfer_macs (int h, int w);
+
+#endif

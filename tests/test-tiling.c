@@ -1,0 +1,275 @@
+/* test-tiling.c — the LR image in tiles against the whole image at once:
+ * identical hard-attention indices and S (the search margin is exact),
+ * and an output within 1/255 (PSNR >= 70 dB) at every tile size >= 32;
+ * odd sizes, tiles smaller than the margin, an LR of 5×7, a reference
+ * smaller than a tile; and the reference built in strips equal to the
+ * reference built whole.
+ *
+ *   test-tiling DEMO-DIR   (lr.png, ref.png from refsr-make-demo)
+ *
+ * Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later */
+#include <math.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "image-io.h"
+#include "reference.h"
+
+static const char *demo_dir;
+
+typedef struct
+{
+  RefsrImage lr, ref;
+  RefsrIoImage lr_file, ref_file;
+} Pair;
+
+static void
+load_demo (Pair *p)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *lr = g_build_filename (demo_dir, "lr.png", NULL);
+  g_autofree char *ref = g_build_filename (demo_dir, "ref.png", NULL);
+
+  g_assert_true (refsr_io_load_image (lr, NULL, &p->lr_file, &error));
+  g_assert_true (refsr_io_load_image (ref, NULL, &p->ref_file, &error));
+  p->lr = (RefsrImage) { p->lr_file.pixels, p->lr_file.width,
+                         p->lr_file.height, p->lr_file.width * 3 };
+  p->ref = (RefsrImage) { p->ref_file.pixels, p->ref_file.width,
+                          p->ref_file.height, p->ref_file.width * 3 };
+}
+
+static void
+pair_clear (Pair *p)
+{
+  refsr_io_image_clear (&p->lr_file);
+  refsr_io_image_clear (&p->ref_file);
+}
+
+static RefsrResult *
+run_tiled (const RefsrModel *model, const RefsrImage *lr,
+           const RefsrImage *ref, int tile)
+{
+  g_autoptr (GError) error = NULL;
+  RefsrOptions options = REFSR_OPTIONS_INIT;
+  RefsrResult *r;
+
+  options.n_threads = 2;
+  options.keep_textures = TRUE;
+  options.tile_size = tile;
+  r = refsr_run (model, lr, ref, &options, &error);
+  g_assert_no_error (error);
+  return r;
+}
+
+/* PSNR over the 8-bit outputs and the largest difference in 1/255. */
+static double
+compare_outputs (const RefsrResult *a, const RefsrResult *b, int *max_diff)
+{
+  gsize n = (gsize) a->width * a->height * 3;
+  double sq = 0.0;
+
+  *max_diff = 0;
+  for (gsize i = 0; i < n; i++)
+    {
+      int d = abs ((int) a->pixels[i] - (int) b->pixels[i]);
+      *max_diff = MAX (*max_diff, d);
+      sq += (double) d * d;
+    }
+  return sq == 0.0 ? INFINITY : 10.0 * log10 (255.0 * 255.0 * n / sq);
+}
+
+static void
+check_tiles (const RefsrModel *model, const RefsrImage *lr,
+             const RefsrImage *ref, const int *tiles, int n_tiles,
+             int min_exact_tile)
+{
+  g_autoptr (RefsrResult) whole = run_tiled (model, lr, ref, 0);
+  gsize p = (gsize) lr->width * lr->height;
+
+  for (int i = 0; i < n_tiles; i++)
+    {
+      g_autoptr (RefsrResult) tiled = run_tiled (model, lr, ref, tiles[i]);
+      int max_diff;
+      double psnr = compare_outputs (whole, tiled, &max_diff);
+
+      gsize idx_diff = 0;
+      double s_diff = 0.0;
+
+      for (gsize k = 0; k < p; k++)
+        {
+          idx_diff += whole->idx[k] != tiled->idx[k];
+          s_diff = MAX (s_diff, fabs (whole->S[k] - tiled->S[k]));
+        }
+      g_test_message ("LR %dx%d, tile %d: PSNR %.1f dB, max diff %d/255; "
+                      "%" G_GSIZE_FORMAT " indices differ, S by %.3g",
+                      lr->width, lr->height, tiles[i], psnr, max_diff,
+                      idx_diff, s_diff);
+      /* Identical indices; S equal up to one float rounding, which a
+       * different GEMM shape can give (measured at tiles of 3). */
+      g_assert_cmpuint (idx_diff, ==, 0);
+      g_assert_cmpfloat (s_diff, <=, 1.2e-7);
+      if (tiles[i] >= min_exact_tile)
+        {
+          g_assert_cmpint (max_diff, <=, 1);
+          g_assert_cmpfloat (psnr, >=, 70.0);
+        }
+    }
+}
+
+/* The demo pair (96×96 LR, a shifted 384×384 reference) with the
+ * built-in model and with the default TTSR configuration. */
+static void
+test_demo (gconstpointer weights)
+{
+  static const int tiles[] = { 32, 45, 95 };
+  g_autoptr (RefsrModel) model = NULL;
+  g_autofree char *path = NULL;
+  Pair pair;
+
+  if (g_str_has_prefix (weights, "fixture:"))
+    model = fixture_model ((const char *) weights + strlen ("fixture:"));
+  else
+    {
+      path = g_build_filename (REFSR_TEST_SOURCE_ROOT, weights, NULL);
+      model = refsr_model_load (path, NULL);
+      g_assert_nonnull (model);
+    }
+  load_demo (&pair);
+  check_tiles (model, &pair.lr, &pair.ref, tiles, G_N_ELEMENTS (tiles), 32);
+  pair_clear (&pair);
+}
+
+/* Small and odd: tiles far smaller than the margins, a 5×7 LR, and a
+ * reference smaller than a tile.  Indices and S must still be identical;
+ * the pixels only have to exist. */
+static void
+test_small_and_odd (void)
+{
+  static const int tiles[] = { 3, 5, 7, 16 };
+  static const int tiny_tiles[] = { 1, 2, 3 };
+  g_autoptr (RefsrModel) model = fixture_model ("weights-1+1+1+1-seed1.safetensors");
+  Fixture *f = fixture_open ("case-b.safetensors");
+  RefsrImage lr = fixture_rgb (f, "lr_u8"), ref = fixture_rgb (f, "ref_u8");
+  RefsrImage tiny_lr = { lr.pixels, 5, 7, lr.rowstride };
+  RefsrImage tiny_ref = { ref.pixels, 12, 8, ref.rowstride };
+
+  check_tiles (model, &lr, &ref, tiles, G_N_ELEMENTS (tiles), G_MAXINT);
+  check_tiles (model, &tiny_lr, &ref, tiny_tiles, G_N_ELEMENTS (tiny_tiles),
+               G_MAXINT);
+  check_tiles (model, &lr, &tiny_ref, tiles, G_N_ELEMENTS (tiles), G_MAXINT);
+  fixture_close (f);
+}
+
+/* The reference's features built in strips equal those built whole. */
+static void
+test_reference_strips (void)
+{
+  static const int strips[] = { 4, 8, 12, 20, 36 };
+  g_autoptr (RefsrModel) model = fixture_model ("weights-1+1+1+1-seed1.safetensors");
+  RefsrModel *m = model;
+  RefsrExec exec = { 2, NULL };
+  RefsrReferenceData whole;
+  Pair pair;
+
+  load_demo (&pair);
+  g_assert_true (refsr_reference_data_build (&whole, &m->lte,
+                                             pair.ref.pixels, pair.ref.width,
+                                             pair.ref.height,
+                                             pair.ref.rowstride, 0, NULL,
+                                             NULL, &exec, NULL));
+  for (gsize i = 0; i < G_N_ELEMENTS (strips); i++)
+    {
+      RefsrReferenceData striped;
+      const RefsrTensor *a[] = { &whole.key, &whole.value.lv1,
+                                 &whole.value.lv2, &whole.value.lv3 };
+      const RefsrTensor *b[] = { &striped.key, &striped.value.lv1,
+                                 &striped.value.lv2, &striped.value.lv3 };
+
+      g_assert_true (refsr_reference_data_build (&striped, &m->lte,
+                                                 pair.ref.pixels,
+                                                 pair.ref.width,
+                                                 pair.ref.height,
+                                                 pair.ref.rowstride,
+                                                 strips[i], NULL, NULL,
+                                                 &exec, NULL));
+      for (gsize k = 0; k < G_N_ELEMENTS (a); k++)
+        g_assert_cmpmem (a[k]->data, refsr_tensor_numel (a[k]) * sizeof (float),
+                         b[k]->data, refsr_tensor_numel (b[k]) * sizeof (float));
+      refsr_reference_data_clear (&striped);
+    }
+  refsr_reference_data_clear (&whole);
+  pair_clear (&pair);
+}
+
+/* The tile size follows the memory budget: a budget too small for any
+ * tile is refused before the run, with the numbers; a budget that forces
+ * tiles gives the run of that tile size. */
+static void
+test_budget (void)
+{
+  g_autoptr (RefsrModel) model = fixture_model ("weights-1+1+1+1-seed1.safetensors");
+  g_autoptr (GError) error = NULL;
+  RefsrOptions options = REFSR_OPTIONS_INIT;
+  RefsrEstimate whole, tight;
+  RefsrConfig config;
+  Pair pair;
+
+  load_demo (&pair);
+  refsr_model_get_config (model, &config);
+  g_assert_true (refsr_estimate (&config, 96, 96, 384, 384, NULL, &whole,
+                                 &error));
+  g_assert_cmpint (whole.tile_size, ==, 96);
+
+  options.max_memory = 1 << 20;
+  g_assert_false (refsr_estimate (&config, 96, 96, 384, 384, &options,
+                                  &tight, &error));
+  g_assert_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY);
+  g_assert_nonnull (strstr (error->message, "budget"));
+  g_clear_error (&error);
+  g_assert_null (refsr_run (model, &pair.lr, &pair.ref, &options, &error));
+  g_assert_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY);
+  g_clear_error (&error);
+
+  /* halfway between the smallest tiles' need and the whole image's */
+  options.max_memory = 0;
+  options.tile_size = 16;
+  g_assert_true (refsr_estimate (&config, 96, 96, 384, 384, &options,
+                                 &tight, &error));
+  options.tile_size = 0;
+  options.max_memory = (tight.peak_bytes + whole.peak_bytes) / 2;
+  g_assert_true (refsr_estimate (&config, 96, 96, 384, 384, &options,
+                                 &tight, &error));
+  g_test_message ("budget %.1f MB: tiles of %d (whole image %.1f MB)",
+                  options.max_memory / 1048576.0, tight.tile_size,
+                  whole.peak_bytes / 1048576.0);
+  g_assert_cmpint (tight.tile_size, >=, 16);
+  g_assert_cmpint (tight.tile_size, <, 96);
+  g_assert_cmpuint (tight.peak_bytes, <=, options.max_memory);
+  {
+    g_autoptr (RefsrResult) budgeted = refsr_run (model, &pair.lr, &pair.ref,
+                                                  &options, &error);
+    g_autoptr (RefsrResult) tiled = run_tiled (model, &pair.lr, &pair.ref,
+                                               tight.tile_size);
+    g_assert_no_error (error);
+    g_assert_cmpmem (budgeted->pixels, (gsize) 384 * 384 * 3, tiled->pixels,
+                     (gsize) 384 * 384 * 3);
+  }
+  pair_clear (&pair);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  refsr_io_init ();
+  demo_dir = argc > 1 ? argv[1] : ".";
+  g_test_add_data_func ("/tiling/demo/built-in-model",
+                        "data/refsr-default.safetensors", test_demo);
+  g_test_add_data_func ("/tiling/demo/ttsr-16+16+8+4",
+                        "fixture:weights-16+16+8+4-seed2.safetensors",
+                        test_demo);
+  g_test_add_func ("/tiling/small-and-odd", test_small_and_odd);
+  g_test_add_func ("/tiling/reference-strips", test_reference_strips);
+  g_test_add_func ("/tiling/budget", test_budget);
+  return g_test_run ();
+}
