@@ -55,6 +55,8 @@ typedef struct
 {
   char *weights, *reference, *output, *dump;
   int threads;
+  int tile;          /* -1: from the budget; 0: the whole image */
+  guint64 max_memory;
   gboolean quiet;
   char **inputs;
 } CliArgs;
@@ -115,7 +117,7 @@ load_model (const char *weights, GError **error)
 
 #define USAGE                                                                 \
   "usage: refsr [--weights FILE] -r REF [-o OUT.png|-] [--threads N] "        \
-  "[--dump FILE] LR, or refsr convert IN.pt OUT.safetensors (see refsr "      \
+  "[--tile N] [--max-memory SIZE] [--dump FILE] LR, or refsr convert IN.pt OUT.safetensors (see refsr "      \
   "--help)"
 
 /* The program's texts are UTF-8.  In a locale whose character set is not
@@ -374,6 +376,7 @@ super_resolve (const CliArgs *args, GError **error)
       return FALSE;
     }
   options.n_threads = args->threads;
+  options.max_memory = args->max_memory;
   options.cancel = &cancel_requested;
   options.keep_textures = args->dump != NULL;
   if (!args->quiet && isatty (2))
@@ -389,6 +392,9 @@ super_resolve (const CliArgs *args, GError **error)
     {
       RefsrImage lr_img = { lr.pixels, lr.width, lr.height, lr.width * 3 };
       RefsrImage ref_img = { ref.pixels, ref.width, ref.height, ref.width * 3 };
+
+      options.tile_size = args->tile != 0 ? args->tile
+                                          : MAX (lr.width, lr.height);
       result = refsr_run (model, &lr_img, &ref_img, &options, error);
     }
   if (result != NULL)
@@ -467,6 +473,61 @@ parse_threads (const char *option, const char *value, gpointer data,
   return TRUE;
 }
 
+static gboolean
+parse_tile (const char *option, const char *value, gpointer data,
+            GError **error)
+{
+  CliArgs *args = data;
+  gint64 n;
+
+  if (!g_ascii_string_to_signed (value, 10, 0, G_MAXINT, &n, NULL))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "%s takes a tile size in LR pixels, 0 for the whole "
+                   "image at once, not '%s'", option, value);
+      return FALSE;
+    }
+  args->tile = (int) n;
+  return TRUE;
+}
+
+/* A size such as 800M, 2G, 1.5GiB or 3000000000 (bytes). */
+static gboolean
+parse_max_memory (const char *option, const char *value, gpointer data,
+                  GError **error)
+{
+  static const char *units[] = { "", "K", "M", "G", "T" };
+  CliArgs *args = data;
+  char *end = NULL;
+  double n = g_ascii_strtod (value, &end);
+  double factor = 0.0;
+
+  for (int i = 0; end != NULL && end != value && i < 5; i++)
+    if (g_ascii_strcasecmp (end, units[i]) == 0
+        || (i > 0 && (g_ascii_strncasecmp (end, units[i], 1) == 0
+                      && (g_ascii_strcasecmp (end + 1, "B") == 0
+                          || g_ascii_strcasecmp (end + 1, "iB") == 0))))
+      factor = (double) (G_GUINT64_CONSTANT (1) << (10 * i));
+  if (factor == 0.0 || !(n * factor >= 16.0 * 1048576.0)
+      || n * factor > 1e18)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "%s takes a size of 16M or more, such as 800M or 2G, "
+                   "not '%s'", option, value);
+      return FALSE;
+    }
+  args->max_memory = (guint64) (n * factor);
+  return TRUE;
+}
+
+/* The budget without --max-memory: half of the machine's memory, at most
+ * 4 GiB (README.md). */
+static guint64
+default_max_memory (void)
+{
+  return MIN (refsr_physical_memory () / 2, G_GUINT64_CONSTANT (4) << 30);
+}
+
 /* Every check of the command line itself; what needs the file system
  * comes next (check_files), and nothing is loaded before both. */
 static gboolean
@@ -483,6 +544,12 @@ parse_args (int *argc, char ***argv, CliArgs *args, GError **error)
       "OUT" },
     { "threads", 't', 0, G_OPTION_ARG_CALLBACK, (gpointer) parse_threads,
       "Threads to use, 1 or more (default: one per processor)", "N" },
+    { "tile", 0, 0, G_OPTION_ARG_CALLBACK, (gpointer) parse_tile,
+      "Enlarge in tiles of N LR pixels, 0 for the whole image at once "
+      "(default: as large as --max-memory allows)", "N" },
+    { "max-memory", 0, 0, G_OPTION_ARG_CALLBACK, (gpointer) parse_max_memory,
+      "Memory the run may use, such as 800M or 2G (default: half of the "
+      "memory, at most 4G)", "SIZE" },
     { "dump", 0, 0, G_OPTION_ARG_FILENAME, &args->dump,
       "Also write S, idx, T_lv3, T_lv2, T_lv1 and sr as safetensors",
       "FILE" },
@@ -532,7 +599,7 @@ parse_args (int *argc, char ***argv, CliArgs *args, GError **error)
 int
 main (int argc, char **argv)
 {
-  CliArgs args = { 0 };
+  CliArgs args = { .tile = -1, .max_memory = default_max_memory () };
   GError *error = NULL;
   gboolean ok;
 

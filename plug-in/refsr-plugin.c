@@ -73,8 +73,6 @@ static guint64
 memory_budget (const char **why)
 {
   const char *override = g_getenv ("REFSR_MEMORY_BUDGET_MIB");
-  long pages = sysconf (_SC_PHYS_PAGES);
-  long page_size = sysconf (_SC_PAGESIZE);
 
   if (override != NULL && *override != '\0')
     {
@@ -84,9 +82,7 @@ memory_budget (const char **why)
     }
   if (why != NULL)
     *why = _("half of the computer's memory");
-  if (pages <= 0 || page_size <= 0)
-    return G_GUINT64_CONSTANT (4) << 30;
-  return (guint64) pages * (guint64) page_size / 2;
+  return refsr_physical_memory () / 2;
 }
 
 static GList *

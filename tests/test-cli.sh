@@ -87,6 +87,17 @@ check "without --weights the built-in model (data/) is used" sh -c "
 fails_cleanly "no weights anywhere" "weights" -r "$T/ref.png" -o "$T/never.png" "$T/lr.png"
 fails_cleanly "output folder missing" "no such folder" --weights "$W1" -r "$T/ref.png" -o "$T/nodir/x.png" "$T/lr.png"
 fails_cleanly "bad thread count" "threads" --threads -2 --weights "$W1" -r "$T/ref.png" "$T/lr.png"
+# Tiles: with these weights the main network's context fits in the
+# margin, so every tile size gives the whole image's bytes.
+check "--tile 8 and --tile 5 give the PNG of --tile 0" sh -c "
+  '$REFSR' -q --tile 0 --weights '$W1' -r '$T/ref.png' -o '$T/t0.png' '$T/lr.png' &&
+  '$REFSR' -q --tile 8 --weights '$W1' -r '$T/ref.png' -o '$T/t8.png' '$T/lr.png' &&
+  '$REFSR' -q --tile 5 --weights '$W1' -r '$T/ref.png' -o '$T/t5.png' '$T/lr.png' &&
+  cmp '$T/t0.png' '$T/t8.png' && cmp '$T/t0.png' '$T/t5.png'"
+fails_cleanly "a budget nothing fits is refused with the numbers" "needs at least .* MB .* budget of 20 MB" --max-memory 20M --weights "$W1" -r "$T/ref.png" -o "$T/never.png" "$T/lr.png"
+fails_cleanly "--max-memory below 16M" "max-memory takes a size" --max-memory 1M --weights "$W1" -r "$T/ref.png" -o "$T/never.png" "$T/lr.png"
+fails_cleanly "--max-memory not a size" "not '2X'" --max-memory 2X --weights "$W1" -r "$T/ref.png" -o "$T/never.png" "$T/lr.png"
+fails_cleanly "--tile negative" "tile takes a tile size" --tile -3 --weights "$W1" -r "$T/ref.png" -o "$T/never.png" "$T/lr.png"
 fails_cleanly "convert of a non-checkpoint" "bad.safetensors" convert "$T/bad.safetensors" "$T/ro/x.safetensors"
 
 # Crafted cases for the output side, the options and the messages.  Each

@@ -2,6 +2,8 @@
  * Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later */
 #include "plan.h"
 
+#include <unistd.h>
+
 #include "lte.h"
 #include "mainnet.h"
 #include "reference.h"
@@ -10,6 +12,17 @@
 
 #define MIN_TILE 16
 #define MB (1024.0 * 1024.0)
+
+guint64
+refsr_physical_memory (void)
+{
+  long pages = sysconf (_SC_PHYS_PAGES);
+  long page_size = sysconf (_SC_PAGESIZE);
+
+  if (pages <= 0 || page_size <= 0)
+    return G_GUINT64_CONSTANT (4) << 30;
+  return (guint64) pages * (guint64) page_size;
+}
 
 double
 refsr_search_macs (int h, int w, int H, int W)

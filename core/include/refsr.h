@@ -191,6 +191,10 @@ gboolean refsr_estimate (const RefsrConfig *config, int lr_width,
                          const RefsrOptions *options,
                          RefsrEstimate *estimate, GError **error);
 
+/* The machine's physical memory in bytes (4 GiB where it cannot be told),
+ * for callers that set max_memory as a share of it. */
+guint64 refsr_physical_memory (void);
+
 /* The same for the whole image as one tile and no budget. */
 guint64 refsr_estimate_memory (const RefsrConfig *config, int lr_width,
                                int lr_height, int ref_width, int ref_height);
