@@ -455,40 +455,39 @@ convert (int argc, char **argv, GError **error)
   return ok;
 }
 
+/* value as a whole number of at least min into *out, or an error saying
+ * what the option takes. */
+static gboolean
+parse_count (const char *option, const char *value, gint64 min,
+             const char *takes, int *out, GError **error)
+{
+  gint64 n;
+
+  if (!g_ascii_string_to_signed (value, 10, min, G_MAXINT, &n, NULL))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "%s takes %s, not '%s'", option, takes, value);
+      return FALSE;
+    }
+  *out = (int) n;
+  return TRUE;
+}
+
 static gboolean
 parse_threads (const char *option, const char *value, gpointer data,
                GError **error)
 {
-  CliArgs *args = data;
-  gint64 n;
-
-  if (!g_ascii_string_to_signed (value, 10, 1, G_MAXINT, &n, NULL))
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "%s takes a whole number of 1 or more, not '%s'", option,
-                   value);
-      return FALSE;
-    }
-  args->threads = (int) n;
-  return TRUE;
+  return parse_count (option, value, 1, "a whole number of 1 or more",
+                      &((CliArgs *) data)->threads, error);
 }
 
 static gboolean
 parse_tile (const char *option, const char *value, gpointer data,
             GError **error)
 {
-  CliArgs *args = data;
-  gint64 n;
-
-  if (!g_ascii_string_to_signed (value, 10, 0, G_MAXINT, &n, NULL))
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "%s takes a tile size in LR pixels, 0 for the whole "
-                   "image at once, not '%s'", option, value);
-      return FALSE;
-    }
-  args->tile = (int) n;
-  return TRUE;
+  return parse_count (option, value, 0,
+                      "a tile size in LR pixels, 0 for the whole image at "
+                      "once", &((CliArgs *) data)->tile, error);
 }
 
 /* A size such as 800M, 2G, 1.5GiB or 3000000000 (bytes). */
