@@ -38,8 +38,10 @@ log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
           && (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL
                        | G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE)))
         for (gsize i = 0; i < n_fields; i++)
-          if (strcmp (fields[i].key, "MESSAGE") == 0 && fields[i].length < 0)
-            captured = g_strdup (fields[i].value);
+          if (strcmp (fields[i].key, "MESSAGE") == 0)
+            captured = fields[i].length < 0
+                       ? g_strdup (fields[i].value)
+                       : g_strndup (fields[i].value, fields[i].length);
       handled = TRUE;
     }
   g_mutex_unlock (&capture_lock);
@@ -121,7 +123,8 @@ refsr_io_read (RefsrIoReader *r, void *buffer, gsize n)
   if (r->file == NULL)
     {
       got = r->pos < r->size ? MIN (n, r->size - r->pos) : 0;
-      memcpy (buffer, r->data + r->pos, got);
+      if (got > 0)
+        memcpy (buffer, r->data + r->pos, got);
       r->pos += got;
     }
   else
