@@ -21,7 +21,8 @@
 /* One load: where the bytes come from and what the load may take. */
 typedef struct
 {
-  const char *name;          /* the file as messages name it */
+  const char *name;          /* the file as messages name it (one line) */
+  char *shown_name;          /* owns it */
   const char *path;          /* the file on disk, or NULL for memory */
   FILE *file;                /* open at the start, or NULL for memory */
   const guint8 *data;        /* the bytes, when read from memory */

@@ -77,7 +77,7 @@ refsr_io_capture_end (void)
   else if (captured != NULL)
     message = g_strdup (captured);
   g_mutex_unlock (&capture_lock);
-  return message;
+  return message != NULL ? g_strstrip (message) : NULL;
 }
 
 void
@@ -172,6 +172,17 @@ refsr_io_short_read_reason (const RefsrIoReader *r)
 
 /* ---- checks and messages ------------------------------------------------ */
 
+/* Messages are one line: control characters (a library's trailing
+ * newline, one in a file name) become spaces. */
+static char *
+one_line (char *text)
+{
+  for (char *c = text; *c != '\0'; c++)
+    if ((guchar) *c < 0x20 || *c == 0x7f)
+      *c = ' ';
+  return g_strchomp (text);
+}
+
 void
 refsr_io_set_error (GError **error, const RefsrIoReader *r,
                     const char *format, ...)
@@ -180,7 +191,7 @@ refsr_io_set_error (GError **error, const RefsrIoReader *r,
   char *what;
 
   va_start (args, format);
-  what = g_strdup_vprintf (format, args);
+  what = one_line (g_strdup_vprintf (format, args));
   va_end (args);
   g_set_error (error, REFSR_ERROR, REFSR_ERROR_IO, "Could not read '%s': %s",
                r->name, what);
@@ -358,7 +369,16 @@ looks_like_svg (const guint8 *head, gsize n)
         close = g_strstr_len (p + 4, end - p - 4, "-->");
       else if (end - p >= 2 && (memcmp (p, "<?", 2) == 0
                                 || memcmp (p, "<!", 2) == 0))
-        close = memchr (p, '>', end - p);
+        {
+          /* a DOCTYPE may have an internal subset in brackets (Adobe
+           * Illustrator declares entities there) */
+          const char *subset = memchr (p, '[', end - p);
+
+          close = memchr (p, '>', end - p);
+          if (close != NULL && subset != NULL && subset < close && p[1] == '!'
+              && (close = memchr (subset, ']', end - subset)) != NULL)
+            close = memchr (close, '>', end - close);
+        }
       if (close == NULL)
         return FALSE;
       p = close + 1;
@@ -437,7 +457,7 @@ reader_init (RefsrIoReader *r, const char *name,
              const RefsrIoLoadOptions *options)
 {
   memset (r, 0, sizeof *r);
-  r->name = name;
+  r->name = r->shown_name = one_line (g_strdup (name));
   r->max_pixels = options != NULL && options->max_pixels > 0
                   ? options->max_pixels : REFSR_MAX_REF_PIXELS;
   r->max_aspect = REFSR_IO_MAX_ASPECT;
@@ -467,17 +487,48 @@ refsr_io_load_image_from_data (const guint8 *data, gsize size,
                                RefsrIoImage *image, GError **error)
 {
   RefsrIoReader r;
+  gboolean ok = FALSE;
 
   memset (image, 0, sizeof *image);
   reader_init (&r, name, options);
   r.data = data;
   r.size = size;
   if (size == 0)
+    refsr_io_set_error (error, &r, "the file is empty");
+  else
+    ok = load (&r, data, MIN (size, 4096), image, error);
+  g_free (r.shown_name);
+  return ok;
+}
+
+static gboolean
+load_file (RefsrIoReader *r, RefsrIoImage *image, GError **error)
+{
+  guint8 head[4096];
+  struct stat st = { 0 };
+  gsize n;
+
+  if (fstat (fileno (r->file), &st) != 0 || !S_ISREG (st.st_mode))
     {
-      refsr_io_set_error (error, &r, "the file is empty");
+      /* a folder opens on Linux; a pipe or device is no image file */
+      refsr_io_set_error (error, r, "%s", S_ISDIR (st.st_mode)
+                          ? "it is a folder" : "not a regular file");
       return FALSE;
     }
-  return load (&r, data, MIN (size, 4096), image, error);
+  r->size = (gsize) st.st_size;
+  n = refsr_io_read (r, head, sizeof head);
+  if (r->read_failed || !refsr_io_seek (r, 0))
+    {
+      refsr_io_set_error (error, r, "the system reported a read error");
+      return FALSE;
+    }
+  r->hit_end = FALSE;
+  if (n == 0)
+    {
+      refsr_io_set_error (error, r, "the file is empty");
+      return FALSE;
+    }
+  return load (r, head, n, image, error);
 }
 
 gboolean
@@ -485,10 +536,7 @@ refsr_io_load_image (const char *path, const RefsrIoLoadOptions *options,
                      RefsrIoImage *image, GError **error)
 {
   RefsrIoReader r;
-  guint8 head[4096];
-  struct stat st = { 0 };
-  gsize n;
-  gboolean ok;
+  gboolean ok = FALSE;
 
   memset (image, 0, sizeof *image);
   reader_init (&r, path, options);
@@ -500,33 +548,13 @@ refsr_io_load_image (const char *path, const RefsrIoLoadOptions *options,
 
       refsr_io_set_error (error, &r, "%s", saved == ENOENT ? "no such file"
                           : g_strerror (saved));
-      return FALSE;
     }
-  if (fstat (fileno (r.file), &st) != 0 || !S_ISREG (st.st_mode))
+  else
     {
-      /* a folder opens on Linux; a pipe or device is no image file */
-      refsr_io_set_error (error, &r, "%s", S_ISDIR (st.st_mode)
-                          ? "it is a folder" : "not a regular file");
+      ok = load_file (&r, image, error);
       fclose (r.file);
-      return FALSE;
     }
-  r.size = (gsize) st.st_size;
-  n = refsr_io_read (&r, head, sizeof head);
-  if (r.read_failed || !refsr_io_seek (&r, 0))
-    {
-      refsr_io_set_error (error, &r, "the system reported a read error");
-      fclose (r.file);
-      return FALSE;
-    }
-  r.hit_end = FALSE;
-  if (n == 0)
-    {
-      refsr_io_set_error (error, &r, "the file is empty");
-      fclose (r.file);
-      return FALSE;
-    }
-  ok = load (&r, head, n, image, error);
-  fclose (r.file);
+  g_free (r.shown_name);
   return ok;
 }
 

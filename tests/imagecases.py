@@ -518,6 +518,21 @@ def cases():
     out.append(Case("wide-40000.svg", svg(40000, 500), error("invalid-input", "32767"),
                     bomb=(1, 100), memory=False))
     out.append(Case("broken.svg", svg(20, 10)[:-10], error("io", "SVG"), memory=False, corrupt=True))
+    # entities that expand to gigabytes; libxml2 refuses them (its message
+    # ends with a newline, which must not reach the one-line error)
+    laughs = '<!ENTITY a "' + "a" * 80 + '">' + "".join(
+        f'<!ENTITY {n} "{("&" + p + ";") * 20}">' for p, n in zip("abcdef", "bcdefg"))
+    out.append(Case("laughs.svg", f'<?xml version="1.0"?>\n<!DOCTYPE svg [{laughs}]>\n'
+                    '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10">'
+                    '<text>&g;</text></svg>\n'.encode(),
+                    error("io", "entity reference loop)"), bomb=(1, 100), memory=False,
+                    corrupt=True))
+    # an internal DTD subset, as Adobe Illustrator writes
+    out.append(Case("illustrator.svg", b'<?xml version="1.0"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD '
+                    b'SVG 1.1//EN" "x.dtd" [<!ENTITY ns_svg "http://www.w3.org/2000/svg">]>\n'
+                    b'<svg xmlns="&ns_svg;" width="4" height="3"><rect width="4" height="3" '
+                    b'fill="#0a64c8"/></svg>\n',
+                    ok(np.tile(np.array([10, 100, 200], np.uint8), (3, 4, 1))), memory=False))
 
     # --- not images, or not ones refsr reads
     out.append(Case("empty.png", b"", error("io", "empty")))
