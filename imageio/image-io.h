@@ -37,12 +37,15 @@ typedef struct
  * format is told by the first bytes of the file, never by its name:
  * PNG, JPEG and TIFF (8 or 16 bits, grey, palette, RGB, CMYK, with or
  * without alpha, with an embedded ICC profile converted to sRGB) are read
- * with libpng, libjpeg and libtiff; SVG through GEGL.  The size the file
- * declares is checked against the options before a single row is
- * decoded.  EXIF orientation (JPEG APP1, PNG eXIf, the TIFF Orientation
- * tag) is applied, as GIMP's import does.  A file the libraries report
- * anything wrong with — truncated, a bad checksum, corrupt data — is
- * refused, never partly read.  Nothing is printed.
+ * with libpng, libjpeg and libtiff; SVG through GEGL.  Other formats
+ * (GIF, WebP, BMP, PNM, ...) are refused: GEGL's loaders for them cannot
+ * tell a truncated file from a whole one.  The size the file declares is
+ * checked against the options before a single row is decoded.  EXIF
+ * orientation (JPEG APP1, PNG eXIf, the TIFF Orientation tag) is applied,
+ * as GIMP's import does.  A file the libraries report anything wrong with
+ * — truncated, a bad checksum, corrupt data — is refused, never partly
+ * read.  Nothing is printed.  The cancel flag is polled between rows (an
+ * SVG is rendered in one call to librsvg: before and after it).
  * Errors, each naming the file: REFSR_ERROR_IO (unreadable, not an image,
  * an unsupported or corrupt one: "Could not read 'x.png': the file is
  * truncated (row 37 of 120)"), REFSR_ERROR_INVALID_INPUT (too large, or
