@@ -492,6 +492,12 @@ def cases():
         out.append(Case("bad-lzw.tif", bytes(cut), error("io", "corrupt"), corrupt=True))
     except Exception:   # Pillow built without libtiff
         pass
+    # Pillow writes the directory first: cut in the pixels, it is intact
+    f = io.BytesIO()
+    Image.fromarray(rgb).save(f, "TIFF")
+    if struct.unpack("<I", f.getvalue()[4:8])[0] < 100:
+        out.append(Case("tiff-directory-first-cut-pixels.tif", f.getvalue()[:-1000],
+                        error("io", "truncated (row"), corrupt=True))
     t = tiff(rgb, 8, 2, rows_per_strip=4)
     out += truncations("tiff", t, [("header", 6), ("strips", 8 + 37 * 23 * 3 // 2),
                                    ("ifd", len(t) - 40)])
