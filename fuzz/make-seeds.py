@@ -2,7 +2,10 @@
 # make-seeds.py OUT_DIR [FIXTURES_DIR] — small seed files for the fuzzers:
 # tiny safetensors and hand-made PyTorch checkpoints (legacy and zip, with
 # memo references, shared storages and strided views, as torch.save writes
-# them), plus truncated prefixes of the fixture weights.
+# them), plus truncated prefixes of the fixture weights; and for the image
+# reader the PNG, JPEG and TIFF files of tests/imagecases.py, good and
+# broken (made with numpy and Pillow, which CI has: without them, a few
+# hand-made PNGs only).
 #
 # Copyright (C) 2026 the refsr authors.  SPDX-License-Identifier: GPL-3.0-or-later
 import json
@@ -10,6 +13,7 @@ import os
 import struct
 import sys
 import zipfile
+import zlib
 
 MAGIC = (0x1950a86a20f9469cfc6c).to_bytes(10, "little")
 
@@ -156,6 +160,30 @@ def write(path, data):
         f.write(data)
 
 
+def png_chunk(kind, data):
+    return (struct.pack(">I", len(data)) + kind + data
+            + struct.pack(">I", zlib.crc32(kind + data)))
+
+
+def image_seeds(folder):
+    try:
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                        "..", "tests"))
+        import imagecases
+    except ImportError:
+        for w, h, kind in ((4, 3, 2), (5, 2, 0)):
+            rows = b"".join(b"\0" + bytes(range(w * (3 if kind == 2 else 1)))
+                            for _ in range(h))
+            write(os.path.join(folder, f"tiny-{kind}.png"),
+                  b"\x89PNG\r\n\x1a\n"
+                  + png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, kind, 0, 0, 0))
+                  + png_chunk(b"IDAT", zlib.compress(rows)) + png_chunk(b"IEND", b""))
+        return
+    for case in imagecases.cases():
+        if case.data and case.memory and len(case.data) <= 65536:
+            write(os.path.join(folder, case.name), case.data)
+
+
 def main():
     out = sys.argv[1]
     fixtures = sys.argv[2] if len(sys.argv) > 2 else None
@@ -163,6 +191,9 @@ def main():
                                                       "torch-checkpoint"))
     os.makedirs(st_dir, exist_ok=True)
     os.makedirs(pt_dir, exist_ok=True)
+    image_dir = os.path.join(out, "image")
+    os.makedirs(image_dir, exist_ok=True)
+    image_seeds(image_dir)
     write(os.path.join(st_dir, "tiny"), safetensors([
         ("MainNet.SFE.conv_head.weight", "F32", [2, 3, 1, 1],
          storage_values(6)),

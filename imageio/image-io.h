@@ -1,6 +1,7 @@
 /* image-io.h — the imageio library of the refsr command and the tools:
- * reading image files through GEGL, writing PNGs with libpng, replacing
- * output files atomically, and checking inputs and outputs before a run.  It uses only the engine's public
+ * reading image files (load*.c), writing PNGs with libpng, replacing
+ * output files atomically, and checking inputs and outputs before a run
+ * (file-check.c).  It uses only the engine's public
  * header.
  * Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later */
 #ifndef REFSR_IMAGE_IO_H
@@ -25,14 +26,41 @@ typedef struct
                               * (REFSR_ERROR_CANCELLED) */
 } RefsrIoLoadOptions;
 
-/* Loads an image file (PNG, JPEG, TIFF, 8 or 16 bit, grey or RGB, with or
- * without alpha, and whatever else GEGL reads) as sRGB-encoded 8-bit RGB.
- * options may be NULL.  Errors: REFSR_ERROR_IO (unreadable, not an image,
- * corrupt), REFSR_ERROR_INVALID_INPUT (too large), REFSR_ERROR_NO_MEMORY,
- * REFSR_ERROR_CANCELLED; each names the file. */
+/* Images with one side more than REFSR_IO_MAX_ASPECT times the other are
+ * refused (REFSR_ERROR_INVALID_INPUT).  A strip such as 65535×1 is within
+ * the pixel limit but nothing TTSR can enlarge: its 3×3 features see
+ * mostly padding, and it costs the engine more memory per pixel than any
+ * other shape (a 65535×1 LR takes minutes and over 5 GB).  Panoramas stay
+ * well below 100:1. */
+#define REFSR_IO_MAX_ASPECT 100
+
+/* Loads an image file as sRGB-encoded 8-bit RGB (alpha dropped).  The
+ * format is told by the first bytes of the file, never by its name:
+ * PNG, JPEG and TIFF (8 or 16 bits, grey, palette, RGB, CMYK, with or
+ * without alpha, with an embedded ICC profile converted to sRGB) are read
+ * with libpng, libjpeg and libtiff; SVG through GEGL.  Other formats
+ * (GIF, WebP, BMP, PNM, ...) are refused: GEGL's loaders for them cannot
+ * tell a truncated file from a whole one.  The size the file declares is
+ * checked against the options before a single row is decoded.  EXIF
+ * orientation (JPEG APP1, PNG eXIf, the TIFF Orientation tag) is applied,
+ * as GIMP's import does.  A file the libraries report anything wrong with
+ * — truncated, a bad checksum, corrupt data — is refused, never partly
+ * read.  Nothing is printed.  The cancel flag is polled between rows (an
+ * SVG is rendered in one call to librsvg: before and after it).
+ * Errors, each naming the file: REFSR_ERROR_IO (unreadable, not an image,
+ * an unsupported or corrupt one: "Could not read 'x.png': the file is
+ * truncated (row 37 of 120)"), REFSR_ERROR_INVALID_INPUT (too large, or
+ * too elongated), REFSR_ERROR_NO_MEMORY, REFSR_ERROR_CANCELLED.
+ * options may be NULL.  Call refsr_io_init first. */
 gboolean refsr_io_load_image (const char *path,
                               const RefsrIoLoadOptions *options,
                               RefsrIoImage *image, GError **error);
+/* The same from bytes in memory (PNG, JPEG and TIFF only), name being
+ * what messages call them; used by the fuzzer.  Needs no refsr_io_init. */
+gboolean refsr_io_load_image_from_data (const guint8 *data, gsize size,
+                                        const char *name,
+                                        const RefsrIoLoadOptions *options,
+                                        RefsrIoImage *image, GError **error);
 /* Encodes 8-bit RGB (packed rows) as PNG in memory. */
 GBytes *refsr_io_encode_png (const guint8 *rgb, int width, int height,
                               GError **error);

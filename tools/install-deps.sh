@@ -3,7 +3,8 @@
 # Debian 13 (trixie) or Ubuntu 25.04 and newer.  Cheap when all is present.
 set -eu
 PKGS="meson ninja-build gcc clang libclang-rt-dev pkgconf gettext
-  libglib2.0-dev libgegl-dev libbabl-dev libpng-dev libopenblas-dev
+  libglib2.0-dev libgegl-dev libbabl-dev libpng-dev libjpeg-dev libtiff-dev
+  libopenblas-dev valgrind
   gimp libgimp-3.0-dev xvfb xauth locales
   python3-torch python3-numpy python3-pil"
 missing=""
