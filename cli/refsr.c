@@ -61,26 +61,65 @@ typedef struct
   char **inputs;
 } CliArgs;
 
+/* The progress line on a terminal: percent, stage and, once a few
+ * percent are done, the time left as elapsed × (1 − f) / f; redrawn at
+ * most every REDRAW_US (and always at the end). */
+#define REDRAW_US (G_USEC_PER_SEC / 4)
+#define ETA_FROM 0.03
+
 typedef struct
 {
-  int last_percent;
+  gint64 start_us, drawn_us;  /* monotonic; drawn_us 0: nothing drawn yet */
+  int width;                  /* of the line last drawn */
+  gboolean done;              /* 100% was drawn */
   gboolean line_open; /* a progress line without its newline is shown */
 } Progress;
+
+/* "about 1 min 20 s left", or "" while too little is done to tell */
+static char *
+time_left (double fraction, gint64 elapsed_us)
+{
+  gint64 s;
+
+  if (fraction < ETA_FROM || fraction >= 1.0)
+    return g_strdup ("");
+  s = (gint64) (elapsed_us * (1.0 - fraction) / fraction
+                / G_USEC_PER_SEC + 0.5);
+  if (s < 60)
+    return g_strdup_printf ("about %d s left", (int) MAX (s, 1));
+  if (s < 3600)
+    return g_strdup_printf ("about %d min %d s left", (int) (s / 60),
+                            (int) (s % 60));
+  return g_strdup_printf ("about %d h %d min left", (int) (s / 3600),
+                          (int) (s / 60 % 60));
+}
 
 static void
 print_progress (double fraction, const char *stage, void *data)
 {
   Progress *progress = data;
-  int percent = (int) (fraction * 100.0);
+  gint64 now = g_get_monotonic_time ();
+  char *left, *line;
+  int width;
 
-  if (percent == progress->last_percent)
+  if (progress->done || (progress->drawn_us != 0 && fraction < 1.0
+                         && now - progress->drawn_us < REDRAW_US))
     return;
-  progress->last_percent = percent;
-  fprintf (stderr, "\r%3d%%  %-16s", percent, stage);
-  progress->line_open = fraction < 1.0;
-  if (!progress->line_open)
+  progress->drawn_us = now;
+  progress->done = fraction >= 1.0;
+  left = time_left (fraction, now - progress->start_us);
+  line = g_strdup_printf ("%3d%%  %-14s  %s", (int) (fraction * 100.0),
+                          stage, left);
+  width = (int) strlen (line);
+  /* spaces over what a longer line before left */
+  fprintf (stderr, "\r%s%*s", line, MAX (progress->width - width, 0), "");
+  progress->width = width;
+  progress->line_open = !progress->done;
+  if (progress->done)
     fputc ('\n', stderr);
   fflush (stderr);
+  g_free (left);
+  g_free (line);
 }
 
 /* Keeps an error message that follows on a line of its own. */
@@ -365,7 +404,7 @@ super_resolve (const CliArgs *args, GError **error)
   char *output = args->output ? g_strdup (args->output)
                               : default_output (args->inputs[0]);
   Targets targets = { NULL, NULL };
-  Progress progress = { -1, FALSE };
+  Progress progress = { 0 };
   RefsrIoLoadOptions lr_options = { REFSR_MAX_LR_PIXELS, &cancel_requested };
   RefsrIoLoadOptions ref_options = { REFSR_MAX_REF_PIXELS, &cancel_requested };
   gboolean ok = FALSE;
@@ -395,6 +434,7 @@ super_resolve (const CliArgs *args, GError **error)
 
       options.tile_size = args->tile != 0 ? args->tile
                                           : MAX (lr.width, lr.height);
+      progress.start_us = g_get_monotonic_time ();
       result = refsr_run (model, &lr_img, &ref_img, &options, error);
     }
   if (result != NULL)

@@ -12,6 +12,7 @@ FIX=${REFSR_FIXTURES:?}
 HERE=$(cd "$(dirname "$0")" && pwd)
 PNG="python3 $HERE/pngtool.py"
 W1=$FIX/weights-1+1+1+1-seed1.safetensors
+W16=$FIX/weights-16+16+8+4-seed2.safetensors
 . "$HERE/tap.sh"
 
 fails_cleanly() {   # fails_cleanly DESCRIPTION EXPECTED-TEXT ARGS...
@@ -323,6 +324,52 @@ fi
 check "success: one line on stdout, nothing on stderr" sh -c "
   '$REFSR' --weights '$W1' -r '$T/ref.png' -o '$T/sr3.png' '$T/lr.png' >'$T/out' 2>'$T/err' &&
   test \"\$(wc -l <'$T/out')\" = 1 && test ! -s '$T/err'"
+# On a terminal: a progress line with the stage and, once a few percent
+# are done, the time left, redrawn at most 4 times a second and ended by
+# one newline at 100%.  The full model on the reference takes seconds.
+n=$((n + 1))
+python3 - "$REFSR" "$W16" "$T" >"$T/out" 2>"$T/err" <<'PY'
+import os, pty, subprocess, sys, time
+refsr, weights, t = sys.argv[1:]
+try:
+    master, slave = pty.openpty()
+except OSError as e:
+    print(f"no pseudo-terminal: {e}")
+    sys.exit(77)
+start = time.monotonic()
+p = subprocess.Popen([refsr, "--weights", weights, "-r", f"{t}/ref.png",
+                      "-o", f"{t}/progress.png", f"{t}/ref.png"],
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                     stderr=slave)
+os.close(slave)
+shown = b""
+while True:
+    try:
+        chunk = os.read(master, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    shown += chunk
+wall = time.monotonic() - start
+text = shown.decode()
+draws = text.count("\r")
+sample = [d.strip() for d in text.split("\r") if "left" in d][-1:]
+print(f"{draws} draws in {wall:.1f} s, such as '{''.join(sample)}'")
+ok = (p.wait() == 0 and "s left" in text and "search" in text
+      and text.endswith("\n") and text.count("\n") == 1
+      and text.rstrip().endswith("100%  reconstruction") and draws <= 4 * wall + 2)
+sys.exit(0 if ok else 1)
+PY
+status=$?
+if [ $status -eq 77 ]; then
+  echo "ok $n - # SKIP progress on a terminal: $(cat "$T/out")"
+elif [ $status -eq 0 ]; then
+  echo "ok $n - progress on a terminal, with the time left: $(cat "$T/out")"
+else
+  echo "not ok $n - progress on a terminal"; sed 's/^/# /' "$T/out" "$T/err"
+  fails=$((fails + 1))
+fi
 # An output that is a symbolic link: the link stays, the file it points to
 # is replaced and keeps its permissions.
 cp "$T/lr.png" "$T/kept.png"
@@ -375,7 +422,6 @@ done
 # Ctrl-C (or SIGTERM) during a run: exit 1, one line, nothing written.  The
 # signal is sent once refsr catches it; the full model's run on the
 # reference takes seconds, so the signal comes while it works.
-W16=$FIX/weights-16+16+8+4-seed2.safetensors
 for sig in INT TERM; do
   n=$((n + 1))
   "$REFSR" --weights "$W16" -r "$T/ref.png" -o "$T/never.png" \
