@@ -53,7 +53,7 @@ check_cancel (GError **error)
 
 typedef struct
 {
-  char *weights, *reference, *output, *dump;
+  char *weights, *reference, *output, *dump, *confidence;
   int threads;
   int tile;          /* -1: from the budget; 0: the whole image */
   guint64 max_memory;
@@ -154,10 +154,10 @@ load_model (const char *weights, GError **error)
   return model;
 }
 
-#define USAGE                                                                 \
-  "usage: refsr [--weights FILE] -r REF [-o OUT.png|-] [--threads N] "        \
-  "[--tile N] [--max-memory SIZE] [--dump FILE] LR, or refsr convert IN.pt OUT.safetensors (see refsr "      \
-  "--help)"
+#define USAGE                                                                \
+  "usage: refsr [--weights FILE] -r REF [-o OUT.png|-] [--threads N] "       \
+  "[--tile N] [--max-memory SIZE] [--dump FILE] [--confidence FILE] LR, "    \
+  "or refsr convert IN.pt OUT.safetensors (see refsr --help)"
 
 /* The program's texts are UTF-8.  In a locale whose character set is not
  * (the C locale: ASCII), the few non-ASCII characters they use are
@@ -261,10 +261,10 @@ is_stdout (const char *path)
 }
 
 /* The files a run replaces, as refsr_io_check_output resolved them
- * (NULL: standard output, or no dump). */
+ * (NULL: standard output, or no dump, no confidence map). */
 typedef struct
 {
-  char *output, *dump;
+  char *output, *dump, *confidence;
 } Targets;
 
 static void
@@ -272,6 +272,7 @@ clear_targets (Targets *targets)
 {
   g_clear_pointer (&targets->output, g_free);
   g_clear_pointer (&targets->dump, g_free);
+  g_clear_pointer (&targets->confidence, g_free);
 }
 
 static gboolean
@@ -294,28 +295,47 @@ check_png_output (const char *output, const char *const *inputs,
   return FALSE;
 }
 
-static gboolean
-check_dump (const char *dump, const char *output, const char *const *inputs,
-            Targets *targets, GError **error)
+/* The option of the output that target is already taken by, or NULL. */
+static const char *
+taken_by (const Targets *targets, const char *target)
 {
-  gboolean same;
+  if (targets->output == NULL ? refsr_io_same_file_fd (STDOUT_FILENO, target)
+                              : refsr_io_same_file (targets->output, target))
+    return "-o";
+  if (targets->dump != NULL && refsr_io_same_file (targets->dump, target))
+    return "--dump";
+  return NULL;
+}
 
-  if (is_stdout (dump))
+/* An output beside the PNG (the dump, the confidence map): a file, no
+ * input, and not one of the outputs checked before it. */
+static gboolean
+check_side_output (const char *option, const char *what, const char *path,
+                   const char *const *inputs, const Targets *targets,
+                   char **target, GError **error)
+{
+  const char *other;
+  char *resolved = NULL;
+
+  if (is_stdout (path))
     {
-      g_set_error_literal (error, REFSR_ERROR, REFSR_ERROR_IO,
-                           "cannot write the dump to standard output: give "
-                           "--dump a file name");
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_IO,
+                   "cannot write the %s to standard output: give %s a file "
+                   "name", what, option);
       return FALSE;
     }
-  if (!refsr_io_check_output (dump, inputs, &targets->dump, error))
+  if (!refsr_io_check_output (path, inputs, &resolved, error))
     return FALSE;
-  same = is_stdout (output)
-         ? refsr_io_same_file_fd (STDOUT_FILENO, targets->dump)
-         : refsr_io_same_file (targets->output, targets->dump);
-  if (same)
-    g_set_error (error, REFSR_ERROR, REFSR_ERROR_IO,
-                 "cannot write '%s': --dump and -o name the same file", dump);
-  return !same;
+  if ((other = taken_by (targets, resolved)) != NULL)
+    {
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_IO,
+                   "cannot write '%s': %s and %s name the same file", path,
+                   option, other);
+      g_free (resolved);
+      return FALSE;
+    }
+  *target = resolved;
+  return TRUE;
 }
 
 /* Everything about the files that can be known without reading them,
@@ -335,44 +355,91 @@ check_files (const CliArgs *args, const char *output, Targets *targets,
        && refsr_io_check_input (args->reference, error)
        && check_png_output (output, inputs, targets, error)
        && (args->dump == NULL
-           || check_dump (args->dump, output, inputs, targets, error));
+           || check_side_output ("--dump", "dump", args->dump, inputs,
+                                 targets, &targets->dump, error))
+       && (args->confidence == NULL
+           || check_side_output ("--confidence", "confidence map",
+                                 args->confidence, inputs, targets,
+                                 &targets->confidence, error));
   g_free (model);
   if (!ok)
     clear_targets (targets);
   return ok;
 }
 
-/* Writes the PNG, then the dump if asked, so that either every output
- * appears complete or none does: the PNG waits under a temporary name (or,
- * for standard output, in memory) until the dump is written, and the dump
- * is removed again if the PNG cannot take its place (a dump that was there
- * before is then lost). */
+/* Keeps data (which it takes) under a temporary name beside the file
+ * name, or in memory for standard output, until committed. */
 static gboolean
-write_outputs (const char *output, const Targets *targets,
-               const RefsrResult *r, GError **error)
+stage_output (RefsrIoOutput *pending, const char *name, gboolean to_stdout,
+              GBytes *data, GError **error)
 {
-  GBytes *png = refsr_io_encode_png (r->pixels, r->width, r->height, error);
-  RefsrIoOutput pending = { NULL };
-  gboolean ok, dump_written = FALSE;
+  gboolean ok;
 
-  ok = png != NULL
-       && (targets->output != NULL
-           ? refsr_io_output_write (&pending, output,
-                                    g_bytes_get_data (png, NULL),
-                                    g_bytes_get_size (png), error)
-           : refsr_io_output_write_fd (&pending, STDOUT_FILENO,
-                                       "standard output",
-                                       g_bytes_get_data (png, NULL),
-                                       g_bytes_get_size (png), error))
-       && check_cancel (error);
-  if (png != NULL)
-    g_bytes_unref (png);
+  if (data == NULL)
+    return FALSE;
+  ok = to_stdout
+       ? refsr_io_output_write_fd (pending, STDOUT_FILENO, "standard output",
+                                   g_bytes_get_data (data, NULL),
+                                   g_bytes_get_size (data), error)
+       : refsr_io_output_write (pending, name, g_bytes_get_data (data, NULL),
+                                g_bytes_get_size (data), error);
+  g_bytes_unref (data);
+  return ok && check_cancel (error);
+}
+
+/* The soft-attention map S at the output size, as a grey PNG: each LR
+ * pixel's value, clamped to [0, 1], as a block of scale × scale pixels
+ * (nearest neighbour, so every pixel is a value the engine computed). */
+static GBytes *
+encode_confidence (const RefsrResult *r, int scale, GError **error)
+{
+  int width = r->lr_width * scale, height = r->lr_height * scale;
+  guint8 *grey = g_malloc ((gsize) width * height);
+  GBytes *png;
+
+  for (int y = 0; y < height; y++)
+    for (int x = 0; x < width; x++)
+      {
+        float s = r->S[(gsize) (y / scale) * r->lr_width + x / scale];
+
+        grey[(gsize) y * width + x]
+            = (guint8) (s > 0.0f ? MIN (s, 1.0f) * 255.0 + 0.5 : 0.0);
+      }
+  png = refsr_io_encode_png_grey (grey, width, height, error);
+  g_free (grey);
+  return png;
+}
+
+/* Writes the PNG, the confidence map and the dump, as asked, so that
+ * either every output appears complete or none does: the PNG and the map
+ * wait under temporary names (or, for standard output, in memory) until
+ * the dump is written, and what was committed is removed again if the PNG
+ * cannot take its place (a file that was there before is then lost). */
+static gboolean
+write_outputs (const CliArgs *args, const char *output,
+               const Targets *targets, const RefsrResult *r, GError **error)
+{
+  RefsrIoOutput png = { NULL }, confidence = { NULL };
+  gboolean ok, dump_written = FALSE, confidence_written = FALSE;
+
+  ok = stage_output (&png, output, targets->output == NULL,
+                     refsr_io_encode_png (r->pixels, r->width, r->height,
+                                          error), error)
+       && (targets->confidence == NULL
+           || stage_output (&confidence, args->confidence, FALSE,
+                            encode_confidence (r, 4, error), error));
   if (ok && targets->dump != NULL)
     ok = dump_written = refsr_result_save_tensors (r, targets->dump, error);
-  ok = ok && check_cancel (error) && refsr_io_output_commit (&pending, error);
+  if (ok && targets->confidence != NULL)
+    ok = confidence_written = check_cancel (error)
+                              && refsr_io_output_commit (&confidence, error);
+  ok = ok && check_cancel (error) && refsr_io_output_commit (&png, error);
   if (!ok && dump_written)
     g_unlink (targets->dump);
-  refsr_io_output_discard (&pending);
+  if (!ok && confidence_written)
+    g_unlink (targets->confidence);
+  refsr_io_output_discard (&png);
+  refsr_io_output_discard (&confidence);
   return ok;
 }
 
@@ -403,7 +470,7 @@ super_resolve (const CliArgs *args, GError **error)
   RefsrOptions options = REFSR_OPTIONS_INIT;
   char *output = args->output ? g_strdup (args->output)
                               : default_output (args->inputs[0]);
-  Targets targets = { NULL, NULL };
+  Targets targets = { NULL, NULL, NULL };
   Progress progress = { 0 };
   RefsrIoLoadOptions lr_options = { REFSR_MAX_LR_PIXELS, &cancel_requested };
   RefsrIoLoadOptions ref_options = { REFSR_MAX_REF_PIXELS, &cancel_requested };
@@ -438,7 +505,7 @@ super_resolve (const CliArgs *args, GError **error)
       result = refsr_run (model, &lr_img, &ref_img, &options, error);
     }
   if (result != NULL)
-    ok = write_outputs (output, &targets, result, error);
+    ok = write_outputs (args, output, &targets, result, error);
   if (!ok)
     end_progress_line (&progress);
   /* with -o -, standard output holds the PNG and nothing else */
@@ -592,6 +659,9 @@ parse_args (int *argc, char ***argv, CliArgs *args, GError **error)
     { "dump", 0, 0, G_OPTION_ARG_FILENAME, &args->dump,
       "Also write S, idx, T_lv3, T_lv2, T_lv1 and sr as safetensors",
       "FILE" },
+    { "confidence", 0, 0, G_OPTION_ARG_FILENAME, &args->confidence,
+      "Also write the soft-attention map S, the relevance of the texture "
+      "used, as a grey PNG of the output's size", "FILE" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &args->quiet,
       "Print nothing but errors", NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args->inputs,
@@ -664,6 +734,7 @@ main (int argc, char **argv)
   g_free (args.reference);
   g_free (args.output);
   g_free (args.dump);
+  g_free (args.confidence);
   g_strfreev (args.inputs);
   return ok ? 0 : 1;
 }

@@ -64,6 +64,9 @@ gboolean refsr_io_load_image_from_data (const guint8 *data, gsize size,
 /* Encodes 8-bit RGB (packed rows) as PNG in memory. */
 GBytes *refsr_io_encode_png (const guint8 *rgb, int width, int height,
                               GError **error);
+/* The same for 8-bit grey, one byte per pixel. */
+GBytes *refsr_io_encode_png_grey (const guint8 *grey, int width, int height,
+                                  GError **error);
 /* Encodes and writes a PNG with refsr_io_output_write and _commit. */
 gboolean refsr_io_save_png (const char *path, const guint8 *rgb, int width,
                             int height, GError **error);

@@ -177,10 +177,11 @@ refsr_io_output_discard (RefsrIoOutput *out)
 }
 
 /* libpng's simplified API writes to memory and reports every failure,
- * which GEGL's PNG saver does not (a full disk gave a truncated file). */
-GBytes *
-refsr_io_encode_png (const guint8 *rgb, int width, int height,
-                     GError **error)
+ * which GEGL's PNG saver does not (a full disk gave a truncated file).
+ * format: PNG_FORMAT_RGB or PNG_FORMAT_GRAY, 8 bits. */
+static GBytes *
+encode_png (const guint8 *pixels, png_uint_32 format, int width, int height,
+            GError **error)
 {
   png_image image;
   png_alloc_size_t size;
@@ -190,7 +191,7 @@ refsr_io_encode_png (const guint8 *rgb, int width, int height,
   image.version = PNG_IMAGE_VERSION;
   image.width = (png_uint_32) width;
   image.height = (png_uint_32) height;
-  image.format = PNG_FORMAT_RGB;
+  image.format = format;
   size = PNG_IMAGE_PNG_SIZE_MAX (image);
   if ((png = g_try_malloc (size)) == NULL)
     {
@@ -198,7 +199,7 @@ refsr_io_encode_png (const guint8 *rgb, int width, int height,
                    "Out of memory encoding a %d×%d PNG", width, height);
       return NULL;
     }
-  if (!png_image_write_to_memory (&image, png, &size, 0, rgb, 0, NULL))
+  if (!png_image_write_to_memory (&image, png, &size, 0, pixels, 0, NULL))
     {
       g_set_error (error, REFSR_ERROR, REFSR_ERROR_IO,
                    "cannot encode a %d×%d PNG: %s", width, height,
@@ -208,6 +209,20 @@ refsr_io_encode_png (const guint8 *rgb, int width, int height,
       return NULL;
     }
   return g_bytes_new_take (g_realloc (png, size), size);
+}
+
+GBytes *
+refsr_io_encode_png (const guint8 *rgb, int width, int height,
+                     GError **error)
+{
+  return encode_png (rgb, PNG_FORMAT_RGB, width, height, error);
+}
+
+GBytes *
+refsr_io_encode_png_grey (const guint8 *grey, int width, int height,
+                          GError **error)
+{
+  return encode_png (grey, PNG_FORMAT_GRAY, width, height, error);
 }
 
 gboolean

@@ -11,6 +11,10 @@ Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later
   pngtool.py size A.png            print WIDTHxHEIGHT
   pngtool.py crop A.png OUT.png X Y W H
                                    write the W×H region at (X, Y) of A
+  pngtool.py confidence A.png DUMP.safetensors SCALE
+                                   exit 0 if the grey A is S of the dump
+                                   (clamped to 0..1, in 255 levels), each
+                                   value a block of SCALE×SCALE pixels
   pngtool.py keys F.safetensors    print the tensor names, sorted
   pngtool.py same-tensors A B      exit 0 if both files hold the same
                                    names, shapes and float values
@@ -43,6 +47,14 @@ def write_png(path, width, height, rows, depth):
 
 
 def read_png_rgb8(path):
+    w, h, channels, data = read_png8(path)
+    assert channels == 3, "a grey PNG, not RGB"
+    return w, h, data
+
+
+def read_png8(path):
+    """(width, height, 1 or 3 channels, pixels) of an 8-bit grey, RGB or
+    RGBA PNG (alpha dropped)"""
     data = open(path, "rb").read()
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     pos, idat = 8, b""
@@ -54,8 +66,9 @@ def read_png_rgb8(path):
         elif kind == b"IDAT":
             idat += payload
         pos += 12 + n
-    assert depth == 8 and ctype in (2, 6), f"unsupported PNG {depth} bit, type {ctype}"
-    bpp = 3 if ctype == 2 else 4
+    assert depth == 8 and ctype in (0, 2, 6), f"unsupported PNG {depth} bit, type {ctype}"
+    bpp = {0: 1, 2: 3, 6: 4}[ctype]
+    channels = min(bpp, 3)
     raw, stride, out, prev = zlib.decompress(idat), w * bpp, bytearray(), bytearray(w * bpp)
     for y in range(h):
         ftype, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
@@ -71,8 +84,8 @@ def read_png_rgb8(path):
                 line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
         prev = line
         for x in range(w):
-            out += line[x * bpp:x * bpp + 3]
-    return w, h, bytes(out)
+            out += line[x * bpp:x * bpp + channels]
+    return w, h, channels, bytes(out)
 
 
 def main(argv):
@@ -93,7 +106,7 @@ def main(argv):
         print(f"max diff {worst}, {count} of {len(diffs)} values differ")
         return 0 if worst <= int(argv[5]) and count <= float(argv[6]) * len(diffs) else 1
     elif cmd == "size":
-        w, h, _ = read_png_rgb8(argv[2])
+        w, h, _, _ = read_png8(argv[2])
         print(f"{w}x{h}")
     elif cmd == "crop":
         w, h, data = read_png_rgb8(argv[2])
@@ -101,6 +114,18 @@ def main(argv):
         assert 0 <= x and 0 <= y and x + cw <= w and y + ch <= h, "crop outside the image"
         rows = [data[((y + j) * w + x) * 3:((y + j) * w + x + cw) * 3] for j in range(ch)]
         write_png(argv[3], cw, ch, rows, 8)
+    elif cmd == "confidence":
+        w, h, channels, grey = read_png8(argv[2])
+        _, shape, raw = read_safetensors(argv[3])["S"]
+        lh, lw, scale = shape[-2], shape[-1], int(argv[4])
+        assert channels == 1, "not a grey PNG"
+        assert (w, h) == (lw * scale, lh * scale), f"size {w}x{h}, not {scale}x {lw}x{lh}"
+        s = struct.unpack(f"<{lw * lh}f", raw)
+        want = [int(min(max(s[(y // scale) * lw + x // scale], 0.0), 1.0) * 255 + 0.5)
+                for y in range(h) for x in range(w)]
+        worst = max(abs(a - b) for a, b in zip(grey, want))
+        print(f"{w}x{h}, max diff {worst}, S from {min(s):.3f} to {max(s):.3f}")
+        return 0 if worst == 0 else 1
     elif cmd == "keys":
         print(" ".join(sorted(read_safetensors(argv[2]))))
     elif cmd == "same-tensors":

@@ -3,7 +3,7 @@
 # model's for the fixture inputs, --dump, convert, and a clear one-line
 # error with a non-zero exit and no output file for each kind of bad input;
 # crafted cases for the output side (an output that is an input, a device,
-# a FIFO, a folder, the other output; -o - to a pipe and to /dev/full),
+# a FIFO, a folder, the other outputs; -o - to a pipe and to /dev/full),
 # the options and --help in C and UTF-8 locales.
 # Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later
 set -u
@@ -45,6 +45,10 @@ check "16-bit PNG inputs give the same output as 8-bit ones" sh -c "
 check "--dump writes S, idx, T_lv3, T_lv2, T_lv1 and sr" sh -c "
   '$REFSR' -q --weights '$W1' -r '$T/ref.png' -o '$T/sr2.png' --dump '$T/d.safetensors' '$T/lr.png' &&
   test \"\$($PNG keys '$T/d.safetensors')\" = 'S T_lv1 T_lv2 T_lv3 idx sr'"
+check "--confidence writes S as a grey PNG, each LR pixel 4x4, the PNG unchanged" sh -c "
+  '$REFSR' -q --weights '$W1' -r '$T/ref.png' -o '$T/sr4.png' --dump '$T/d4.safetensors' \
+    --confidence '$T/conf.png' '$T/lr.png' &&
+  $PNG confidence '$T/conf.png' '$T/d4.safetensors' 4 && cmp '$T/sr.png' '$T/sr4.png'"
 check "--threads 1 gives the same PNG" sh -c "
   '$REFSR' -q --threads 1 --weights '$W1' -r '$T/ref.png' -o '$T/sr1.png' '$T/lr.png' &&
   cmp '$T/sr.png' '$T/sr1.png'"
@@ -169,6 +173,16 @@ refused "--dump is -o (a new file, spelled otherwise)" "cannot write './new.png'
   -r ref.png -o new.png --dump ./new.png lr.png
 refused "--dump is -o through a symbolic link" "cannot write 'old-link.png': --dump and -o name the same file" \
   -r ref.png -o old.png --dump old-link.png lr.png
+refused "--confidence is the reference" "cannot write 'ref.png': it is the same file as the input 'ref.png'" \
+  -r ref.png -o new.png --confidence ref.png lr.png
+refused "--confidence is -o" "cannot write './new.png': --confidence and -o name the same file" \
+  -r ref.png -o new.png --confidence ./new.png lr.png
+refused "--confidence is --dump through a link" "cannot write 'old-link.png': --confidence and --dump name the same file" \
+  -r ref.png -o new.png --dump old.png --confidence old-link.png lr.png
+refused "--confidence - (standard output)" "cannot write the confidence map to standard output: give --confidence a file name" \
+  -r ref.png -o new.png --confidence - lr.png
+refused "--confidence a folder" "cannot write 'd': it is a folder" \
+  -r ref.png -o new.png --confidence d lr.png
 refused "--dump - (standard output)" "cannot write the dump to standard output" \
   -r ref.png -o new.png --dump - lr.png
 refused "-o /dev/null" "cannot write '/dev/null': it is a character device" \
@@ -306,15 +320,15 @@ fi
 check "-o - to a pipe gives the PNG of -o FILE and nothing more" sh -c "
   { '$REFSR' --weights '$W1' -r '$T/ref.png' -o - '$T/lr.png' 2>'$T/err'; echo \$? >'$T/status'; } | cat >'$T/piped.png' &&
   test \"\$(cat '$T/status')\" = 0 && cmp '$T/sr.png' '$T/piped.png' && test ! -s '$T/err'"
-# A write error on standard output: one line, exit 1, and the dump that
-# was to go with it is not left behind.
+# A write error on standard output: one line, exit 1, and the dump and
+# the confidence map that were to go with it are not left behind.
 n=$((n + 1))
-"$REFSR" --weights "$W1" -r "$T/ref.png" -o - --dump "$T/never.safetensors" "$T/lr.png" \
-  >/dev/full 2>"$T/err"
+"$REFSR" --weights "$W1" -r "$T/ref.png" -o - --dump "$T/never.safetensors" \
+  --confidence "$T/never-confidence.png" "$T/lr.png" >/dev/full 2>"$T/err"
 status=$?
 if [ $status -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] \
    && grep -q '^refsr: cannot write to standard output: No space left on device$' "$T/err" \
-   && [ ! -e "$T/never.safetensors" ]; then
+   && [ ! -e "$T/never.safetensors" ] && [ ! -e "$T/never-confidence.png" ]; then
   echo "ok $n - -o - to /dev/full: $(cat "$T/err")"
 else
   echo "not ok $n - -o - to /dev/full (exit $status)"; sed 's/^/# /' "$T/err"; fails=$((fails + 1))
@@ -409,7 +423,8 @@ for limit in 8 400; do
   n=$((n + 1))
   if (ulimit -f $limit; trap '' XFSZ
       exec "$REFSR" -q --weights "$W1" -r "$T/ref.png" -o "$T/never.png" \
-        --dump "$T/partial.safetensors" "$T/lr.png") >"$T/out" 2>"$T/err"; then
+        --dump "$T/partial.safetensors" --confidence "$T/partial.png" \
+        "$T/lr.png") >"$T/out" 2>"$T/err"; then
     echo "not ok $n - full disk, limit $limit blocks (exit 0)"; fails=$((fails + 1))
   elif [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "too large" "$T/err" && nothing_left; then
     echo "ok $n - full disk, limit $limit blocks: $(cat "$T/err")"
@@ -425,7 +440,8 @@ done
 for sig in INT TERM; do
   n=$((n + 1))
   "$REFSR" --weights "$W16" -r "$T/ref.png" -o "$T/never.png" \
-    --dump "$T/partial.safetensors" "$T/ref.png" >"$T/out" 2>"$T/err" &
+    --dump "$T/partial.safetensors" --confidence "$T/partial.png" \
+    "$T/ref.png" >"$T/out" 2>"$T/err" &
   pid=$!
   # Wait for refsr itself (before the exec, $pid is a copy of this shell,
   # which catches SIGINT too), then for its handler: SigCgt's last hex
