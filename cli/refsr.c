@@ -55,6 +55,7 @@ typedef struct
 {
   char *weights, *reference, *output, *dump, *confidence;
   int threads;
+  int scale;         /* of the output: 4, or 2 or 3 by reducing the 4× */
   int tile;          /* -1: from the budget; 0: the whole image */
   guint64 max_memory;
   gboolean quiet;
@@ -156,8 +157,9 @@ load_model (const char *weights, GError **error)
 
 #define USAGE                                                                \
   "usage: refsr [--weights FILE] -r REF [-o OUT.png|-] [--threads N] "       \
-  "[--tile N] [--max-memory SIZE] [--dump FILE] [--confidence FILE] LR, "    \
-  "or refsr convert IN.pt OUT.safetensors (see refsr --help)"
+  "[--tile N] [--max-memory SIZE] [--scale 2|3|4] [--dump FILE] "          \
+  "[--confidence FILE] LR, or refsr convert IN.pt OUT.safetensors (see "    \
+  "refsr --help)"
 
 /* The program's texts are UTF-8.  In a locale whose character set is not
  * (the C locale: ASCII), the few non-ASCII characters they use are
@@ -367,6 +369,28 @@ check_files (const CliArgs *args, const char *output, Targets *targets,
   return ok;
 }
 
+/* The result's pixels at scale × the LR size: the 4× ones themselves, or
+ * reduced from them (NULL on failure); *reduced is what to free. */
+static const guint8 *
+output_pixels (const RefsrResult *r, int scale, guint8 **reduced,
+               GError **error)
+{
+  RefsrImage sr = { r->pixels, r->width, r->height, r->width * 3 };
+  int width = r->lr_width * scale, height = r->lr_height * scale;
+
+  *reduced = NULL;
+  if (scale == 4)
+    return r->pixels;
+  *reduced = g_try_malloc ((gsize) width * height * 3);
+  if (*reduced == NULL)
+    g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
+                 "Out of memory reducing the result to %d×%d", width,
+                 height);
+  else if (!refsr_resize_rgb (&sr, *reduced, width, height, error))
+    g_clear_pointer (reduced, g_free);
+  return *reduced;
+}
+
 /* Keeps data (which it takes) under a temporary name beside the file
  * name, or in memory for standard output, until committed. */
 static gboolean
@@ -421,13 +445,19 @@ write_outputs (const CliArgs *args, const char *output,
 {
   RefsrIoOutput png = { NULL }, confidence = { NULL };
   gboolean ok, dump_written = FALSE, confidence_written = FALSE;
+  int scale = args->scale;
+  guint8 *reduced;
+  const guint8 *pixels = output_pixels (r, scale, &reduced, error);
 
-  ok = stage_output (&png, output, targets->output == NULL,
-                     refsr_io_encode_png (r->pixels, r->width, r->height,
-                                          error), error)
+  ok = pixels != NULL
+       && stage_output (&png, output, targets->output == NULL,
+                        refsr_io_encode_png (pixels, r->lr_width * scale,
+                                             r->lr_height * scale, error),
+                        error)
        && (targets->confidence == NULL
            || stage_output (&confidence, args->confidence, FALSE,
-                            encode_confidence (r, 4, error), error));
+                            encode_confidence (r, scale, error), error));
+  g_free (reduced);
   if (ok && targets->dump != NULL)
     ok = dump_written = refsr_result_save_tensors (r, targets->dump, error);
   if (ok && targets->confidence != NULL)
@@ -443,10 +473,10 @@ write_outputs (const CliArgs *args, const char *output,
   return ok;
 }
 
-/* LR-x4.png beside LR: the extension of the file name (not of a folder,
+/* LR-x4.png (LR-x2.png, LR-x3.png) beside LR: the extension of the file name (not of a folder,
  * nor the dot of a hidden file) replaced. */
 static char *
-default_output (const char *input)
+default_output (const char *input, int scale)
 {
   char *base = g_strdup (input);
   char *dot = strrchr (base, '.');
@@ -456,7 +486,7 @@ default_output (const char *input)
 
   if (dot != NULL && dot > name)
     *dot = '\0';
-  out = g_strdup_printf ("%s-x4.png", base);
+  out = g_strdup_printf ("%s-x%d.png", base, scale);
   g_free (base);
   return out;
 }
@@ -469,7 +499,8 @@ super_resolve (const CliArgs *args, GError **error)
   RefsrResult *result = NULL;
   RefsrOptions options = REFSR_OPTIONS_INIT;
   char *output = args->output ? g_strdup (args->output)
-                              : default_output (args->inputs[0]);
+                              : default_output (args->inputs[0],
+                                                args->scale);
   Targets targets = { NULL, NULL, NULL };
   Progress progress = { 0 };
   RefsrIoLoadOptions lr_options = { REFSR_MAX_LR_PIXELS, &cancel_requested };
@@ -513,7 +544,8 @@ super_resolve (const CliArgs *args, GError **error)
     {
       char *line = g_strdup_printf ("%s: %d×%d -> %s %d×%d", args->inputs[0],
                                     lr.width, lr.height, output,
-                                    result->width, result->height);
+                                    lr.width * args->scale,
+                                    lr.height * args->scale);
       write_console (stdout, line, TRUE);
       g_free (line);
     }
@@ -562,15 +594,15 @@ convert (int argc, char **argv, GError **error)
   return ok;
 }
 
-/* value as a whole number of at least min into *out, or an error saying
+/* value as a whole number from min to max into *out, or an error saying
  * what the option takes. */
 static gboolean
-parse_count (const char *option, const char *value, gint64 min,
+parse_count (const char *option, const char *value, gint64 min, gint64 max,
              const char *takes, int *out, GError **error)
 {
   gint64 n;
 
-  if (!g_ascii_string_to_signed (value, 10, min, G_MAXINT, &n, NULL))
+  if (!g_ascii_string_to_signed (value, 10, min, max, &n, NULL))
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    "%s takes %s, not '%s'", option, takes, value);
@@ -584,7 +616,8 @@ static gboolean
 parse_threads (const char *option, const char *value, gpointer data,
                GError **error)
 {
-  return parse_count (option, value, 1, "a whole number of 1 or more",
+  return parse_count (option, value, 1, G_MAXINT,
+                      "a whole number of 1 or more",
                       &((CliArgs *) data)->threads, error);
 }
 
@@ -592,9 +625,17 @@ static gboolean
 parse_tile (const char *option, const char *value, gpointer data,
             GError **error)
 {
-  return parse_count (option, value, 0,
+  return parse_count (option, value, 0, G_MAXINT,
                       "a tile size in LR pixels, 0 for the whole image at "
                       "once", &((CliArgs *) data)->tile, error);
+}
+
+static gboolean
+parse_scale (const char *option, const char *value, gpointer data,
+             GError **error)
+{
+  return parse_count (option, value, 2, 4, "2, 3 or 4",
+                      &((CliArgs *) data)->scale, error);
 }
 
 /* A size such as 800M, 2G, 1.5GiB or 3000000000 (bytes). */
@@ -656,6 +697,9 @@ parse_args (int *argc, char ***argv, CliArgs *args, GError **error)
     { "max-memory", 0, 0, G_OPTION_ARG_CALLBACK, (gpointer) parse_max_memory,
       "Memory the run may use, such as 800M or 2G (default: half of the "
       "memory, at most 4G)", "SIZE" },
+    { "scale", 0, 0, G_OPTION_ARG_CALLBACK, (gpointer) parse_scale,
+      "Enlarge 4×, or 2× or 3× by reducing the 4× result with Pillow's "
+      "antialiased bicubic (default: 4)", "N" },
     { "dump", 0, 0, G_OPTION_ARG_FILENAME, &args->dump,
       "Also write S, idx, T_lv3, T_lv2, T_lv1 and sr as safetensors",
       "FILE" },
@@ -708,7 +752,8 @@ parse_args (int *argc, char ***argv, CliArgs *args, GError **error)
 int
 main (int argc, char **argv)
 {
-  CliArgs args = { .tile = -1, .max_memory = default_max_memory () };
+  CliArgs args = { .tile = -1, .scale = 4,
+                   .max_memory = default_max_memory () };
   GError *error = NULL;
   gboolean ok;
 

@@ -195,6 +195,35 @@ test_result_save_tensors (void)
   g_rmdir (dir);
 }
 
+/* refsr_resize_rgb as the command's --scale uses it: 4× to 3× and 2×
+ * keeps a flat image flat (an antialiasing filter has negative lobes,
+ * but its weights sum to one), and the same size gives the same bytes. */
+static void
+test_resize_rgb (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree guint8 *flat = g_malloc (40 * 28 * 3);
+  g_autofree guint8 *ramp = gradient (40, 28);
+  g_autofree guint8 *out = g_malloc (40 * 28 * 3);
+  RefsrImage flat_image = { flat, 40, 28, 40 * 3 };
+  RefsrImage ramp_image = { ramp, 40, 28, 40 * 3 };
+
+  for (int i = 0; i < 40 * 28 * 3; i++)
+    flat[i] = (guint8) (i % 3 == 0 ? 0 : i % 3 == 1 ? 173 : 255);
+  for (int scale = 2; scale <= 3; scale++)
+    {
+      int w = 10 * scale, h = 7 * scale;
+
+      g_assert_true (refsr_resize_rgb (&flat_image, out, w, h, &error));
+      g_assert_no_error (error);
+      g_assert_cmpmem (out, w * h * 3, flat, w * h * 3);
+    }
+  g_assert_true (refsr_resize_rgb (&ramp_image, out, 40, 28, &error));
+  g_assert_cmpmem (out, 40 * 28 * 3, ramp, 40 * 28 * 3);
+  g_assert_false (refsr_resize_rgb (&ramp_image, out, 0, 28, &error));
+  g_assert_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT);
+}
+
 /* A raised flag stops the run with REFSR_ERROR_CANCELLED. */
 static void
 test_cancel_flag (void)
@@ -225,5 +254,6 @@ main (int argc, char **argv)
   g_test_add_func ("/api/model-save", test_model_save_round_trip);
   g_test_add_func ("/api/result-save-tensors", test_result_save_tensors);
   g_test_add_func ("/api/cancel", test_cancel_flag);
+  g_test_add_func ("/api/resize-rgb", test_resize_rgb);
   return g_test_run ();
 }

@@ -49,6 +49,34 @@ check "--confidence writes S as a grey PNG, each LR pixel 4x4, the PNG unchanged
   '$REFSR' -q --weights '$W1' -r '$T/ref.png' -o '$T/sr4.png' --dump '$T/d4.safetensors' \
     --confidence '$T/conf.png' '$T/lr.png' &&
   $PNG confidence '$T/conf.png' '$T/d4.safetensors' 4 && cmp '$T/sr.png' '$T/sr4.png'"
+# --scale: 4 is the PNG itself; 3 and 2 are exactly that size, and (where
+# Pillow is there to tell) Pillow's Image.resize (..., BICUBIC) of the 4×
+# PNG, byte for byte.
+check "--scale 4 gives the PNG of no --scale" sh -c "
+  '$REFSR' -q --scale 4 --weights '$W1' -r '$T/ref.png' -o '$T/s4.png' '$T/lr.png' &&
+  cmp '$T/sr.png' '$T/s4.png'"
+for scale in 3 2; do
+  check "--scale $scale: $scale× the LR size, the map in ${scale}×$scale blocks" sh -c "
+    '$REFSR' -q --scale $scale --weights '$W1' -r '$T/ref.png' -o '$T/s$scale.png' \
+      --dump '$T/ds$scale.safetensors' --confidence '$T/cs$scale.png' '$T/lr.png' &&
+    test \"\$($PNG size '$T/s$scale.png')\" = $((31 * scale))x$((23 * scale)) &&
+    $PNG confidence '$T/cs$scale.png' '$T/ds$scale.safetensors' $scale"
+  n=$((n + 1))
+  if python3 -c 'import PIL' 2>/dev/null; then
+    if python3 - "$T/sr.png" "$T/s$scale.png" >"$T/check" 2>&1 <<'PY'
+import sys
+from PIL import Image
+big, small = Image.open(sys.argv[1]), Image.open(sys.argv[2])
+want = big.resize(small.size, Image.BICUBIC)
+sys.exit(0 if want.tobytes() == small.tobytes() else 1)
+PY
+    then echo "ok $n - --scale $scale is Pillow's bicubic reduction of the 4× PNG"
+    else echo "not ok $n - --scale $scale is Pillow's bicubic reduction of the 4× PNG"
+      sed 's/^/# /' "$T/check"; fails=$((fails + 1)); fi
+  else
+    echo "ok $n - # SKIP --scale $scale against Pillow: no Pillow"
+  fi
+done
 check "--threads 1 gives the same PNG" sh -c "
   '$REFSR' -q --threads 1 --weights '$W1' -r '$T/ref.png' -o '$T/sr1.png' '$T/lr.png' &&
   cmp '$T/sr.png' '$T/sr1.png'"
@@ -102,6 +130,9 @@ check "--tile 8 and --tile 5 give the PNG of --tile 0" sh -c "
 fails_cleanly "a budget nothing fits is refused with the numbers" "needs at least .* MB .* budget of 20 MB" --max-memory 20M --weights "$W1" -r "$T/ref.png" -o "$T/never.png" "$T/lr.png"
 fails_cleanly "--max-memory below 16M" "max-memory takes a size" --max-memory 1M --weights "$W1" -r "$T/ref.png" -o "$T/never.png" "$T/lr.png"
 fails_cleanly "--max-memory not a size" "not '2X'" --max-memory 2X --weights "$W1" -r "$T/ref.png" -o "$T/never.png" "$T/lr.png"
+fails_cleanly "--scale 5" "scale takes 2, 3 or 4, not '5'" --scale 5 --weights "$W1" -r "$T/ref.png" -o "$T/never.png" "$T/lr.png"
+fails_cleanly "--scale 1" "scale takes 2, 3 or 4, not '1'" --scale 1 --weights "$W1" -r "$T/ref.png" -o "$T/never.png" "$T/lr.png"
+fails_cleanly "--scale 2.5" "scale takes 2, 3 or 4, not '2.5'" --scale 2.5 --weights "$W1" -r "$T/ref.png" -o "$T/never.png" "$T/lr.png"
 fails_cleanly "--tile negative" "tile takes a tile size" --tile -3 --weights "$W1" -r "$T/ref.png" -o "$T/never.png" "$T/lr.png"
 fails_cleanly "convert of a non-checkpoint" "bad.safetensors" convert "$T/bad.safetensors" "$T/ro/x.safetensors"
 
@@ -398,6 +429,9 @@ cp "$T/lr.png" "$T/sub/lr.v1.png"
 check "without -o the output is LR-x4.png beside LR" sh -c "
   '$REFSR' -q --weights '$W1' -r '$T/ref.png' '$T/sub/lr.v1.png' &&
   cmp '$T/sr.png' '$T/sub/lr.v1-x4.png'"
+check "with --scale 2 and without -o it is LR-x2.png" sh -c "
+  '$REFSR' -q --scale 2 --weights '$W1' -r '$T/ref.png' '$T/sub/lr.v1.png' &&
+  cmp '$T/s2.png' '$T/sub/lr.v1-x2.png'"
 # --help: right in the C locale (ASCII, no '?' for what ASCII lacks) and
 # in UTF-8 locales (the real characters).
 check "--help in the C locale: ASCII, no '?'" sh -c "

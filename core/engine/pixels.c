@@ -1,6 +1,7 @@
-/* pixels.c — u8 RGB and float maps.
+/* pixels.c — u8 RGB and float maps; refsr_resize_rgb.
  * Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later */
 #include "pixels.h"
+#include "resample.h"
 
 #include <math.h>
 #include <string.h>
@@ -42,4 +43,12 @@ refsr_tensor_copy_rect (const RefsrTensor *src, int sx, int sy,
       memcpy (dst->data + ((gsize) c * dst->h + dy + y) * dst->w + dx,
               src->data + ((gsize) c * src->h + sy + y) * src->w + sx,
               (gsize) w * sizeof (float));
+}
+
+gboolean
+refsr_resize_rgb (const RefsrImage *in, guint8 *out, int width, int height,
+                  GError **error)
+{
+  return refsr_pil_resize (in->pixels, in->width, in->height, in->rowstride,
+                           3, out, width, height, error);
 }

@@ -167,6 +167,15 @@ RefsrResult *refsr_run (const RefsrModel *model, const RefsrImage *lr,
                         GError **error);
 void refsr_result_free (RefsrResult *result);
 
+/* Resizes in to width × height as Pillow's Image.resize (..., BICUBIC)
+ * does, bit-exactly: a bicubic (a = -0.5) whose support widens with the
+ * reduction, so that it antialiases; for a 2× or 3× result from the 4×
+ * one.  out receives width × height × 3 bytes, packed rows.  FALSE with
+ * REFSR_ERROR_NO_MEMORY when scratch memory cannot be had, or
+ * REFSR_ERROR_INVALID_INPUT for an empty size. */
+gboolean refsr_resize_rgb (const RefsrImage *in, guint8 *out, int width,
+                           int height, GError **error);
+
 /* Writes S, idx, T_lv3, T_lv2, T_lv1 and sr as safetensors with the names
  * and layouts of the TTSR parity fixtures (idx and the T maps need a run
  * with keep_textures).  Atomic, like refsr_model_save. */
