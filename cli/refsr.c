@@ -391,6 +391,57 @@ output_pixels (const RefsrResult *r, int scale, guint8 **reduced,
   return *reduced;
 }
 
+/* The engine's float result as 16-bit samples, packed RGB rows:
+ * (v + 1) / 2 · 65535 rounded to nearest, clamped; NULL on failure. */
+static guint16 *
+samples16 (const RefsrResult *r, GError **error)
+{
+  gsize plane = (gsize) r->width * r->height;
+  guint16 *rgb = g_try_malloc (plane * 3 * sizeof *rgb);
+
+  if (rgb == NULL)
+    {
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
+                   "Out of memory making a %d×%d 16-bit PNG", r->width,
+                   r->height);
+      return NULL;
+    }
+  for (gsize i = 0; i < plane; i++)
+    for (int c = 0; c < 3; c++)
+      {
+        double v = ((double) r->sr[c * plane + i] + 1.0) * 0.5;
+
+        rgb[i * 3 + c] = (guint16) (v > 0.0 ? MIN (v, 1.0) * 65535.0 + 0.5
+                                            : 0.0);
+      }
+  return rgb;
+}
+
+/* The PNG of the result at scale × the LR size: 16-bit at 4× when the
+ * LR file was 16-bit (from the float result), otherwise 8-bit. */
+static GBytes *
+encode_output (const RefsrResult *r, int scale, int bit_depth,
+               GError **error)
+{
+  guint8 *reduced;
+  guint16 *wide;
+  const guint8 *pixels;
+  GBytes *png = NULL;
+
+  if (bit_depth == 16 && scale == 4)
+    {
+      if ((wide = samples16 (r, error)) != NULL)
+        png = refsr_io_encode_png16 (wide, r->width, r->height, error);
+      g_free (wide);
+      return png;
+    }
+  if ((pixels = output_pixels (r, scale, &reduced, error)) != NULL)
+    png = refsr_io_encode_png (pixels, r->lr_width * scale,
+                               r->lr_height * scale, error);
+  g_free (reduced);
+  return png;
+}
+
 /* Keeps data (which it takes) under a temporary name beside the file
  * name, or in memory for standard output, until committed. */
 static gboolean
@@ -440,24 +491,18 @@ encode_confidence (const RefsrResult *r, int scale, GError **error)
  * the dump is written, and what was committed is removed again if the PNG
  * cannot take its place (a file that was there before is then lost). */
 static gboolean
-write_outputs (const CliArgs *args, const char *output,
+write_outputs (const CliArgs *args, const char *output, int bit_depth,
                const Targets *targets, const RefsrResult *r, GError **error)
 {
   RefsrIoOutput png = { NULL }, confidence = { NULL };
   gboolean ok, dump_written = FALSE, confidence_written = FALSE;
-  int scale = args->scale;
-  guint8 *reduced;
-  const guint8 *pixels = output_pixels (r, scale, &reduced, error);
 
-  ok = pixels != NULL
-       && stage_output (&png, output, targets->output == NULL,
-                        refsr_io_encode_png (pixels, r->lr_width * scale,
-                                             r->lr_height * scale, error),
-                        error)
+  ok = stage_output (&png, output, targets->output == NULL,
+                     encode_output (r, args->scale, bit_depth, error), error)
        && (targets->confidence == NULL
            || stage_output (&confidence, args->confidence, FALSE,
-                            encode_confidence (r, scale, error), error));
-  g_free (reduced);
+                            encode_confidence (r, args->scale, error),
+                            error));
   if (ok && targets->dump != NULL)
     ok = dump_written = refsr_result_save_tensors (r, targets->dump, error);
   if (ok && targets->confidence != NULL)
@@ -536,7 +581,7 @@ super_resolve (const CliArgs *args, GError **error)
       result = refsr_run (model, &lr_img, &ref_img, &options, error);
     }
   if (result != NULL)
-    ok = write_outputs (args, output, &targets, result, error);
+    ok = write_outputs (args, output, lr.bit_depth, &targets, result, error);
   if (!ok)
     end_progress_line (&progress);
   /* with -o -, standard output holds the PNG and nothing else */

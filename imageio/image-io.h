@@ -13,6 +13,8 @@ typedef struct
 {
   int width, height;
   guint8 *pixels; /* R'G'B' u8, packed rows */
+  int bit_depth;  /* of the file's samples: 16 for a 16-bit PNG or TIFF,
+                   * otherwise 8 (the pixels are 8-bit either way) */
 } RefsrIoImage;
 
 void refsr_io_init (void);
@@ -67,6 +69,10 @@ GBytes *refsr_io_encode_png (const guint8 *rgb, int width, int height,
 /* The same for 8-bit grey, one byte per pixel. */
 GBytes *refsr_io_encode_png_grey (const guint8 *grey, int width, int height,
                                   GError **error);
+/* The same for 16-bit RGB (host order, packed rows): a 16-bit PNG,
+ * marked sRGB like the 8-bit ones. */
+GBytes *refsr_io_encode_png16 (const guint16 *rgb, int width, int height,
+                               GError **error);
 /* Encodes and writes a PNG with refsr_io_output_write and _commit. */
 gboolean refsr_io_save_png (const char *path, const guint8 *rgb, int width,
                             int height, GError **error);

@@ -176,6 +176,7 @@ decode (PngLoad *ctx, int *width, int *orientation, GError **error)
   png_read_update_info (png, info);
   channels = png_get_channels (png, info);
   depth = png_get_bit_depth (png, info);
+  ctx->r->bit_depth = depth;
   rowbytes = png_get_rowbytes (png, info);
   format = encoding (channels, depth);
   if (format == NULL || rowbytes != (gsize) w * channels * (depth / 8))

@@ -33,6 +33,8 @@ typedef struct
   gint64 max_pixels;
   int max_aspect;
   const atomic_int *cancel;
+  int bit_depth;             /* of the samples, set by the format's reader
+                              * (16 for 16-bit, otherwise 8 or 0) */
 } RefsrIoReader;
 
 /* Reads up to n bytes at the current position; returns how many were
@@ -81,7 +83,8 @@ const Babl *refsr_io_icc_space (const guint8 *icc, gsize size,
 const Babl *refsr_io_row_fish (const char *encoding, const Babl *space);
 
 /* Fills image from a decoded buffer of width × height packed RGB (taken
- * over: freed or kept), turned upright for EXIF orientation 1–8. */
+ * over: freed or kept), turned upright for EXIF orientation 1–8, with
+ * r->bit_depth. */
 gboolean refsr_io_finish (const RefsrIoReader *r, guint8 *rgb, int width,
                           int height, int orientation, RefsrIoImage *image,
                           GError **error);

@@ -306,6 +306,7 @@ read_layout (TiffLoad *ctx, GError **error)
                        && (ctx->layout == LAYOUT_GRAY
                            || ctx->layout == LAYOUT_RGB);
   ctx->wide = ctx->bps == 16 && ctx->layout != LAYOUT_PALETTE;
+  ctx->r->bit_depth = ctx->wide ? 16 : 8;
   return TRUE;
 }
 

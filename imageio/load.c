@@ -319,6 +319,7 @@ refsr_io_finish (const RefsrIoReader *r, guint8 *rgb, int width, int height,
   refsr_io_oriented_size (orientation, width, height, &image->width,
                           &image->height);
   image->pixels = rgb;
+  image->bit_depth = r->bit_depth == 16 ? 16 : 8;
   return TRUE;
 }
 

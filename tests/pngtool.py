@@ -9,6 +9,13 @@ Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later
       compare a PNG with a U8 tensor: every value within MAXDIFF and at most
       MAXFRACTION of the values differing
   pngtool.py size A.png            print WIDTHxHEIGHT
+  pngtool.py depth A.png           print the bits per sample, 8 or 16
+  pngtool.py sr16 A.png DUMP.safetensors
+                                   exit 0 if the 16-bit A is the dump's
+                                   sr as (v + 1) / 2 * 65535, rounded
+  pngtool.py high-bytes A16.png B8.png MAXDIFF
+                                   exit 0 if A's high bytes are within
+                                   MAXDIFF of B
   pngtool.py crop A.png OUT.png X Y W H
                                    write the W×H region at (X, Y) of A
   pngtool.py confidence A.png DUMP.safetensors SCALE
@@ -47,14 +54,15 @@ def write_png(path, width, height, rows, depth):
 
 
 def read_png_rgb8(path):
-    w, h, channels, data = read_png8(path)
-    assert channels == 3, "a grey PNG, not RGB"
+    w, h, channels, depth, data = read_png(path)
+    assert channels == 3 and depth == 8, f"not 8-bit RGB: {channels} channels of {depth} bits"
     return w, h, data
 
 
-def read_png8(path):
-    """(width, height, 1 or 3 channels, pixels) of an 8-bit grey, RGB or
-    RGBA PNG (alpha dropped)"""
+def read_png(path):
+    """(width, height, 1 or 3 channels, 8 or 16 bits, samples) of a grey,
+    RGB or RGBA PNG (alpha dropped); samples are bytes, or for 16 bits a
+    tuple of ints"""
     data = open(path, "rb").read()
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     pos, idat = 8, b""
@@ -66,9 +74,10 @@ def read_png8(path):
         elif kind == b"IDAT":
             idat += payload
         pos += 12 + n
-    assert depth == 8 and ctype in (0, 2, 6), f"unsupported PNG {depth} bit, type {ctype}"
-    bpp = {0: 1, 2: 3, 6: 4}[ctype]
-    channels = min(bpp, 3)
+    assert depth in (8, 16) and ctype in (0, 2, 6), f"unsupported PNG {depth} bit, type {ctype}"
+    size = depth // 8
+    bpp = {0: 1, 2: 3, 6: 4}[ctype] * size
+    channels = min(bpp // size, 3)
     raw, stride, out, prev = zlib.decompress(idat), w * bpp, bytearray(), bytearray(w * bpp)
     for y in range(h):
         ftype, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
@@ -84,8 +93,10 @@ def read_png8(path):
                 line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
         prev = line
         for x in range(w):
-            out += line[x * bpp:x * bpp + channels]
-    return w, h, channels, bytes(out)
+            out += line[x * bpp:x * bpp + channels * size]
+    if depth == 16:
+        return w, h, channels, depth, struct.unpack(f">{len(out) // 2}H", out)
+    return w, h, channels, depth, bytes(out)
 
 
 def main(argv):
@@ -106,8 +117,28 @@ def main(argv):
         print(f"max diff {worst}, {count} of {len(diffs)} values differ")
         return 0 if worst <= int(argv[5]) and count <= float(argv[6]) * len(diffs) else 1
     elif cmd == "size":
-        w, h, _, _ = read_png8(argv[2])
+        w, h, _, _, _ = read_png(argv[2])
         print(f"{w}x{h}")
+    elif cmd == "depth":
+        print(read_png(argv[2])[3])
+    elif cmd == "sr16":
+        w, h, channels, depth, mine = read_png(argv[2])
+        _, shape, raw = read_safetensors(argv[3])["sr"]
+        assert depth == 16 and channels == 3, f"{channels} channels of {depth} bits"
+        assert shape[-2:] == [h, w], f"size {w}x{h} differs from {shape}"
+        sr = struct.unpack(f"<{3 * w * h}f", raw)
+        want = [int(min(max((sr[c * w * h + i] + 1.0) * 0.5, 0.0), 1.0) * 65535 + 0.5)
+                for i in range(w * h) for c in range(3)]
+        worst = max(abs(a - b) for a, b in zip(mine, want))
+        print(f"max diff {worst} of 65535")
+        return 0 if worst == 0 else 1
+    elif cmd == "high-bytes":
+        w, h, _, depth, wide = read_png(argv[2])
+        narrow = read_png_rgb8(argv[3])[2]
+        assert depth == 16 and len(wide) == len(narrow), "not a 16-bit PNG of the size"
+        worst = max(abs((a >> 8) - b) for a, b in zip(wide, narrow))
+        print(f"max diff {worst}")
+        return 0 if worst <= int(argv[4]) else 1
     elif cmd == "crop":
         w, h, data = read_png_rgb8(argv[2])
         x, y, cw, ch = (int(v) for v in argv[4:8])
@@ -115,7 +146,7 @@ def main(argv):
         rows = [data[((y + j) * w + x) * 3:((y + j) * w + x + cw) * 3] for j in range(ch)]
         write_png(argv[3], cw, ch, rows, 8)
     elif cmd == "confidence":
-        w, h, channels, grey = read_png8(argv[2])
+        w, h, channels, _, grey = read_png(argv[2])
         _, shape, raw = read_safetensors(argv[3])["S"]
         lh, lw, scale = shape[-2], shape[-1], int(argv[4])
         assert channels == 1, "not a grey PNG"

@@ -1,6 +1,8 @@
 #!/bin/sh
 # test-cli.sh REFSR — the refsr command: output equal to the official
-# model's for the fixture inputs, --dump, convert, and a clear one-line
+# model's for the fixture inputs, 16-bit output for 16-bit LR images,
+# --dump, --confidence, --scale, convert, the progress line on a terminal
+# (where a pseudo-terminal can be opened), and a clear one-line
 # error with a non-zero exit and no output file for each kind of bad input;
 # crafted cases for the output side (an output that is an input, a device,
 # a FIFO, a folder, the other outputs; -o - to a pipe and to /dev/full),
@@ -38,10 +40,19 @@ check "fixture case b: output within 1/255 of the official sr_u8" sh -c "
   '$REFSR' -q --weights '$W1' -r '$T/ref.png' -o '$T/sr.png' '$T/lr.png' &&
   $PNG compare '$T/sr.png' '$FIX/case-b.safetensors' sr_u8 1 0.001"
 # The 16-bit files hold v * 257 for each 8-bit v: reduced to 8 bits they
-# are the same pixels, so the output must be the same file, byte for byte.
-check "16-bit PNG inputs give the same output as 8-bit ones" sh -c "
-  '$REFSR' -q --weights '$W1' -r '$T/ref16.png' -o '$T/sr16.png' '$T/lr16.png' &&
-  cmp '$T/sr.png' '$T/sr16.png'"
+# are the same pixels.  A 16-bit reference changes nothing; a 16-bit LR
+# gives a 16-bit PNG of the float result, (v + 1) / 2 * 65535 rounded,
+# whose high bytes are the 8-bit output's within 1 (that one rounds
+# (v + 1) * 127.5).
+check "a 16-bit reference gives the same output as an 8-bit one" sh -c "
+  '$REFSR' -q --weights '$W1' -r '$T/ref16.png' -o '$T/sr16r.png' '$T/lr.png' &&
+  cmp '$T/sr.png' '$T/sr16r.png'"
+check "a 16-bit LR gives a 16-bit PNG of the float result, high bytes within 1" sh -c "
+  '$REFSR' -q --weights '$W1' -r '$T/ref16.png' -o '$T/sr16.png' \
+    --dump '$T/d16.safetensors' '$T/lr16.png' &&
+  test \"\$($PNG depth '$T/sr16.png')\" = 16 &&
+  $PNG sr16 '$T/sr16.png' '$T/d16.safetensors' &&
+  $PNG high-bytes '$T/sr16.png' '$T/sr.png' 1"
 check "--dump writes S, idx, T_lv3, T_lv2, T_lv1 and sr" sh -c "
   '$REFSR' -q --weights '$W1' -r '$T/ref.png' -o '$T/sr2.png' --dump '$T/d.safetensors' '$T/lr.png' &&
   test \"\$($PNG keys '$T/d.safetensors')\" = 'S T_lv1 T_lv2 T_lv3 idx sr'"
@@ -77,6 +88,34 @@ PY
     echo "ok $n - # SKIP --scale $scale against Pillow: no Pillow"
   fi
 done
+# The same told of TIFF files (the crafted cases of imagecases.py, which
+# needs numpy).
+n=$((n + 1))
+if python3 - "$HERE" "$T" >"$T/check" 2>&1 <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+import imagecases
+cases = {c.name: c for c in imagecases.cases()}
+for name in ("rgb16.tif", "grey16.tif", "rgb8-tiled.tif"):
+    imagecases.write(cases[name], sys.argv[2])
+PY
+then
+  for tif in rgb16 grey16 rgb8-tiled; do
+    "$REFSR" -q --weights "$W1" -r "$T/ref.png" -o "$T/$tif.png" "$T/$tif.tif" &&
+      echo "$tif $($PNG depth "$T/$tif.png")"
+  done >"$T/depths" 2>&1
+  if [ "$(tr '\n' ' ' <"$T/depths")" = "rgb16 16 grey16 16 rgb8-tiled 8 " ]; then
+    echo "ok $n - 16-bit TIFF LR images give 16-bit PNGs, an 8-bit one an 8-bit PNG"
+  else
+    echo "not ok $n - 16-bit TIFF LR images give 16-bit PNGs"; sed 's/^/# /' "$T/depths"
+    fails=$((fails + 1))
+  fi
+else
+  echo "ok $n - # SKIP 16-bit TIFF LR images: $(tail -1 "$T/check")"
+fi
+check "a 16-bit LR with --scale 2 gives the 8-bit PNG of an 8-bit LR" sh -c "
+  '$REFSR' -q --scale 2 --weights '$W1' -r '$T/ref.png' -o '$T/s2-16.png' '$T/lr16.png' &&
+  cmp '$T/s2.png' '$T/s2-16.png'"
 check "--threads 1 gives the same PNG" sh -c "
   '$REFSR' -q --threads 1 --weights '$W1' -r '$T/ref.png' -o '$T/sr1.png' '$T/lr.png' &&
   cmp '$T/sr.png' '$T/sr1.png'"
