@@ -155,9 +155,9 @@ load_model (const char *weights, GError **error)
   return model;
 }
 
-#define USAGE                                                                \
-  "usage: refsr [--weights FILE] -r REF [-o OUT.png|-] [--threads N] "       \
-  "[--tile N] [--max-memory SIZE] [--scale 2|3|4] [--dump FILE] "          \
+#define USAGE                                                               \
+  "usage: refsr [--weights FILE] -r REF [-o OUT.png|-] [--threads N] "      \
+  "[--tile N] [--max-memory SIZE] [--scale 2|3|4] [--dump FILE] "           \
   "[--confidence FILE] LR, or refsr convert IN.pt OUT.safetensors (see "    \
   "refsr --help)"
 
@@ -469,9 +469,16 @@ static GBytes *
 encode_confidence (const RefsrResult *r, int scale, GError **error)
 {
   int width = r->lr_width * scale, height = r->lr_height * scale;
-  guint8 *grey = g_malloc ((gsize) width * height);
+  guint8 *grey = g_try_malloc ((gsize) width * height);
   GBytes *png;
 
+  if (grey == NULL)
+    {
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
+                   "Out of memory making the %d×%d confidence map", width,
+                   height);
+      return NULL;
+    }
   for (int y = 0; y < height; y++)
     for (int x = 0; x < width; x++)
       {
@@ -518,8 +525,8 @@ write_outputs (const CliArgs *args, const char *output, int bit_depth,
   return ok;
 }
 
-/* LR-x4.png (LR-x2.png, LR-x3.png) beside LR: the extension of the file name (not of a folder,
- * nor the dot of a hidden file) replaced. */
+/* LR-x4.png (-x2, -x3 with --scale) beside LR: the extension of the file
+ * name (not of a folder, nor the dot of a hidden file) replaced. */
 static char *
 default_output (const char *input, int scale)
 {
