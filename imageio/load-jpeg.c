@@ -185,12 +185,7 @@ set_corrupt (JpegLoad *ctx, GError **error)
                             ctx->cinfo.output_height);
       break;
     }
-  if (ctx->ended || ctx->r->read_failed)
-    refsr_io_set_error (error, ctx->r, "%s (%s)",
-                        refsr_io_short_read_reason (ctx->r), at);
-  else
-    refsr_io_set_error (error, ctx->r, "the file is corrupt (%s, %s)",
-                        ctx->message, at);
+  refsr_io_set_decode_error (error, ctx->r, ctx->ended, ctx->message, at);
   g_free (at);
 }
 

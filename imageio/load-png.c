@@ -98,12 +98,8 @@ set_corrupt (PngLoad *ctx, GError **error)
 {
   char *at = where (ctx);
 
-  if (ctx->r->hit_end || ctx->r->read_failed)
-    refsr_io_set_error (error, ctx->r, "%s (%s)",
-                        refsr_io_short_read_reason (ctx->r), at);
-  else
-    refsr_io_set_error (error, ctx->r, "the file is corrupt (%s, %s)",
-                        ctx->message, at);
+  refsr_io_set_decode_error (error, ctx->r, ctx->r->hit_end, ctx->message,
+                             at);
   g_free (at);
 }
 

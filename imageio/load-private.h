@@ -57,6 +57,12 @@ void refsr_io_set_error (GError **error, const RefsrIoReader *r,
 /* Why the reading stopped early, for messages: "the file is truncated"
  * or the system's read error. */
 const char *refsr_io_short_read_reason (const RefsrIoReader *r);
+/* The error of a decoder that stopped at `at` ("row 3 of 20"): the short
+ * read when the data ran out (ran_out, or a read error), else "the file
+ * is corrupt (MESSAGE, AT)", or "(AT)" without a message. */
+void refsr_io_set_decode_error (GError **error, const RefsrIoReader *r,
+                                gboolean ran_out, const char *message,
+                                const char *at);
 /* width × height × bytes_per_pixel bytes, zeroed, or NULL with
  * REFSR_ERROR_NO_MEMORY. */
 guint8 *refsr_io_alloc_pixels (const RefsrIoReader *r, gint64 width,

@@ -183,14 +183,8 @@ set_corrupt (TiffLoad *ctx, GError **error)
 {
   const char *at = ctx->where[0] != '\0' ? ctx->where : "in its directory";
 
-  if (ctx->r->hit_end || ctx->r->read_failed)
-    refsr_io_set_error (error, ctx->r, "%s (%s)",
-                        refsr_io_short_read_reason (ctx->r), at);
-  else if (ctx->failed)
-    refsr_io_set_error (error, ctx->r, "the file is corrupt (%s, %s)",
-                        ctx->message, at);
-  else
-    refsr_io_set_error (error, ctx->r, "the file is corrupt (%s)", at);
+  refsr_io_set_decode_error (error, ctx->r, ctx->r->hit_end,
+                             ctx->failed ? ctx->message : NULL, at);
 }
 
 static gboolean

@@ -170,6 +170,21 @@ refsr_io_short_read_reason (const RefsrIoReader *r)
                         : "the file is truncated";
 }
 
+void
+refsr_io_set_decode_error (GError **error, const RefsrIoReader *r,
+                           gboolean ran_out, const char *message,
+                           const char *at)
+{
+  if (ran_out || r->read_failed)
+    refsr_io_set_error (error, r, "%s (%s)", refsr_io_short_read_reason (r),
+                        at);
+  else if (message != NULL)
+    refsr_io_set_error (error, r, "the file is corrupt (%s, %s)", message,
+                        at);
+  else
+    refsr_io_set_error (error, r, "the file is corrupt (%s)", at);
+}
+
 /* ---- checks and messages ------------------------------------------------ */
 
 /* Messages are one line: control characters (a library's trailing
