@@ -1,5 +1,7 @@
 /* bench.c — refsr-bench: wall time, peak memory and GFLOP/s of the engine
- * for LR 40², 80² and 120² with a reference 4× as large.
+ * for LR 40², 80² and 120² with a reference 4× as large, and on request
+ * the large case: LR 1000×750 (a 12-megapixel result) with a 1000×1000
+ * reference in a 1 GiB budget.
  * Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Each size runs in its own process (this program re-executes itself) so
@@ -77,8 +79,14 @@ peak_rss_kb (void)
   return ru.ru_maxrss;
 }
 
+typedef struct
+{
+  int lr_w, lr_h, ref_w, ref_h;
+  guint64 max_memory; /* 0: the whole image at once */
+} Case;
+
 static int
-run_one (const char *weights, int size, int threads)
+run_one (const char *weights, const Case *bc, int threads)
 {
   GError *error = NULL;
   RefsrModel *model = refsr_model_load (weights, &error);
@@ -95,14 +103,16 @@ run_one (const char *weights, int size, int threads)
       return 1;
     }
   refsr_model_get_config (model, &config);
-  lr_px = texture (size, size, 1);
-  ref_px = texture (4 * size, 4 * size, 2);
+  lr_px = texture (bc->lr_w, bc->lr_h, 1);
+  ref_px = texture (bc->ref_w, bc->ref_h, 2);
   options.n_threads = threads;
+  options.max_memory = bc->max_memory;
   options.progress = on_progress;
   options.progress_data = &t;
   t.start = t.stage_start = g_get_monotonic_time () / 1e6;
-  r = refsr_run (model, &(RefsrImage){ lr_px, size, size, size * 3 },
-                 &(RefsrImage){ ref_px, 4 * size, 4 * size, 12 * size },
+  r = refsr_run (model,
+                 &(RefsrImage){ lr_px, bc->lr_w, bc->lr_h, bc->lr_w * 3 },
+                 &(RefsrImage){ ref_px, bc->ref_w, bc->ref_h, bc->ref_w * 3 },
                  &options, &error);
   total = g_get_monotonic_time () / 1e6 - t.start;
   if (r == NULL)
@@ -110,12 +120,13 @@ run_one (const char *weights, int size, int threads)
       fprintf (stderr, "refsr-bench: %s\n", error->message);
       return 1;
     }
-  conv_macs = refsr_lte_macs (4 * size, 4 * size)
-              + 2 * refsr_lte_macs (4 * size, 4 * size)
-              + refsr_mainnet_macs (&config, size, size);
-  search_macs = 256.0 * size * size * (double) size * size;
+  conv_macs = refsr_lte_macs (4 * bc->lr_h, 4 * bc->lr_w)
+              + 2 * refsr_lte_macs (bc->ref_h, bc->ref_w)
+              + refsr_mainnet_macs (&config, bc->lr_h, bc->lr_w);
+  search_macs = 256.0 * bc->lr_w * bc->lr_h * (double) (bc->ref_w / 4)
+                * (bc->ref_h / 4);
   printf ("| %d×%d | %d×%d | %d | %.2f | %.0f | %.1f | %.1f | %.2f / %.2f / %.2f / %.2f |\n",
-          size, size, 4 * size, 4 * size, threads, total,
+          bc->lr_w, bc->lr_h, bc->ref_w, bc->ref_h, threads, total,
           peak_rss_kb () / 1024.0,
           2 * conv_macs / (t.seconds[0] + t.seconds[3]) / 1e9,
           2 * search_macs / t.seconds[1] / 1e9, t.seconds[0], t.seconds[1],
@@ -137,13 +148,26 @@ main (int argc, char **argv)
 
   if (weights == NULL)
     {
-      fprintf (stderr, "usage: refsr-bench WEIGHTS [THREADS [SIZE]]\n"
+      fprintf (stderr, "usage: refsr-bench WEIGHTS [THREADS [SIZE|large]]\n"
                        "  WEIGHTS: a default-config (16+16+8+4) model, e.g. "
                        "../shared/fixtures/ttsr/weights-16+16+8+4-seed2.safetensors\n");
       return 2;
     }
+  if (argc > 3 && strcmp (argv[3], "large") == 0)
+    {
+      Case large = { 1000, 750, 1000, 1000, G_GUINT64_CONSTANT (1) << 30 };
+
+      printf ("LR 1000×750 (12 MP result), reference 1000², exact search, "
+              "max_memory 1 GiB:\n");
+      return run_one (weights, &large, threads);
+    }
   if (argc > 3)
-    return run_one (weights, atoi (argv[3]), threads);
+    {
+      int size = atoi (argv[3]);
+      Case square = { size, size, 4 * size, 4 * size, 0 };
+
+      return run_one (weights, &square, threads);
+    }
   printf ("GEMM backend: %s\n\n", refsr_sgemm_backend ());
   printf ("| LR | Ref | threads | wall s | peak RSS MB | conv GFLOP/s "
           "| search GFLOP/s* | features / search / transfer / main net s |\n"
