@@ -99,11 +99,16 @@ RefsrModel *refsr_model_load_default (GError **error);
 gboolean refsr_model_save (const RefsrModel *model, const char *path,
                            GError **error);
 
-/* The largest images refsr_run takes, in pixels (width × height): feature
- * maps are indexed with int, and the largest holds 1024 values per LR
- * pixel (64 channels at 4× the size) and 64 per reference pixel. */
-#define REFSR_MAX_LR_PIXELS  ((gint64) G_MAXINT / 1024)  /* 2.1 megapixels */
+/* The largest images refsr_run takes, in pixels (width × height).  The
+ * LR image's limit keeps the output's pixel count within an int (as GEGL
+ * and the image formats count it); tiles keep every feature map far
+ * below it, whatever the image's size.  The reference's largest map holds
+ * 64 values per pixel, indexed with int. */
+#define REFSR_MAX_LR_PIXELS  ((gint64) G_MAXINT / 16)    /* 134 megapixels */
 #define REFSR_MAX_REF_PIXELS ((gint64) G_MAXINT / 64)    /* 33.5 megapixels */
+/* The largest tile side, in LR pixels: a tile and its context stay well
+ * within int-indexed maps (64 channels at 4× the size). */
+#define REFSR_MAX_TILE_SIZE 1024
 
 /* An 8-bit RGB image, interleaved, rows rowstride bytes apart. */
 typedef struct
@@ -120,6 +125,21 @@ typedef struct
 typedef void (*RefsrProgressFunc) (double fraction, const char *stage,
                                    void *user_data);
 
+/* A finished part of the output, handed to options.tile_done: the part of
+ * the 4× image at (x, y), width × height pixels, in both of the engine's
+ * forms.  Both buffers are the engine's and valid during the call only. */
+typedef struct
+{
+  int x, y, width, height; /* in output pixels */
+  const guint8 *pixels;    /* RGB8, rowstride width * 3 */
+  const float *sr;         /* [3, height, width], in [-1, 1] */
+} RefsrTile;
+
+/* Takes one finished tile (to write it to a file, a GEGL buffer...);
+ * FALSE with error set stops the run, which returns that error. */
+typedef gboolean (*RefsrTileFunc) (const RefsrTile *tile, void *user_data,
+                                   GError **error);
+
 typedef struct
 {
   int n_threads;              /* <= 0: OpenMP's default; capped at the
@@ -129,26 +149,41 @@ typedef struct
   const atomic_int *cancel;   /* may be NULL; non-zero cancels the run.
                                * Polled between layers, bands and search
                                * rows; setting it is async-signal-safe. */
-  gboolean keep_textures;     /* fill idx and the T maps of the result */
+  gboolean keep_textures;     /* fill idx and the T maps of the result
+                               * (images of at most REFSR_MAX_TILE_SIZE²
+                               * LR pixels) */
   int tile_size;              /* LR pixels per side of a tile (each is
                                * computed with context around it, see
-                               * README "Tiles"); <= 0: chosen from
+                               * README "Tiles"), at most
+                               * REFSR_MAX_TILE_SIZE; <= 0: chosen from
                                * max_memory */
   guint64 max_memory;         /* bytes the run may allocate at most (the
-                               * tile size follows); 0: no limit, the
-                               * whole image is one tile */
+                               * tile size follows, and the reference's
+                               * features go to a temporary file when they
+                               * take more than their share); 0: no limit,
+                               * the whole image is one tile (up to
+                               * REFSR_MAX_TILE_SIZE) */
+  RefsrTileFunc tile_done;    /* may be NULL.  When set, every tile of the
+                               * output is handed to it once, in raster
+                               * order, as soon as it is done, and the
+                               * result holds neither pixels nor sr: the
+                               * whole output is never in the engine's
+                               * memory, nor counted in max_memory. */
+  void *tile_data;
 } RefsrOptions;
 
 /* The defaults, to be changed field by field after. */
 #define REFSR_OPTIONS_INIT                                                   \
   { .n_threads = 0, .progress = NULL, .progress_data = NULL, .cancel = NULL, \
-    .keep_textures = FALSE, .tile_size = 0, .max_memory = 0 }
+    .keep_textures = FALSE, .tile_size = 0, .max_memory = 0,                 \
+    .tile_done = NULL, .tile_data = NULL }
 
 typedef struct
 {
   int width, height;   /* 4 * LR width, 4 * LR height */
-  guint8 *pixels;      /* RGB8, rowstride width * 3 */
-  float *sr;           /* [3, height, width], in [-1, 1] */
+  guint8 *pixels;      /* RGB8, rowstride width * 3 (NULL with tile_done) */
+  float *sr;           /* [3, height, width], in [-1, 1] (NULL with
+                        * tile_done) */
   int lr_width, lr_height;
   float *S;            /* [lr_height, lr_width]: relevance of the texture used */
   int ref_lv3_width, ref_lv3_height; /* reference grid searched (ref / 4) */
@@ -165,6 +200,33 @@ typedef struct
 RefsrResult *refsr_run (const RefsrModel *model, const RefsrImage *lr,
                         const RefsrImage *ref, const RefsrOptions *options,
                         GError **error);
+
+/* A reference prepared once: everything the search and the texture
+ * transfer take from it (its texture features at three scales and its
+ * normalised search keys), built in strips so that building it never
+ * holds the whole reference's float maps.  options->max_memory decides
+ * the strips, and whether the features stay in memory or go to an
+ * unlinked temporary file (the operating system pages them in as the
+ * search and the transfer need them).  A prepared reference serves any
+ * number of runs of the same model, one at a time; refsr_run prepares
+ * one and frees it itself. */
+typedef struct RefsrReference RefsrReference;
+
+RefsrReference *refsr_reference_new (const RefsrModel *model,
+                                     const RefsrImage *ref,
+                                     const RefsrOptions *options,
+                                     GError **error);
+void refsr_reference_free (RefsrReference *reference);
+/* The reference's size as used (cropped to multiples of 4). */
+void refsr_reference_get_size (const RefsrReference *reference, int *width,
+                               int *height);
+
+/* refsr_run with a prepared reference (made with the same model). */
+RefsrResult *refsr_run_with_reference (const RefsrModel *model,
+                                       const RefsrImage *lr,
+                                       RefsrReference *reference,
+                                       const RefsrOptions *options,
+                                       GError **error);
 void refsr_result_free (RefsrResult *result);
 
 /* Resizes in to width × height as Pillow's Image.resize (..., BICUBIC)
@@ -212,6 +274,7 @@ double refsr_estimate_flops (const RefsrConfig *config, int lr_width,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RefsrModel, refsr_model_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RefsrResult, refsr_result_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RefsrReference, refsr_reference_free)
 
 G_END_DECLS
 
