@@ -1,5 +1,6 @@
 /* refsr-gegl.h — moving pixels between GIMP drawables (through GEGL) and
- * the engine's plain 8-bit RGB buffers, and GEGL resampling of the results.
+ * the engine's plain 8-bit RGB buffers, and writing the engine's output
+ * into a layer part by part, with GEGL resampling where sizes differ.
  * Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later */
 #ifndef REFSR_GEGL_H
 #define REFSR_GEGL_H
@@ -31,34 +32,48 @@ gboolean refsr_gegl_read_rgb (GimpDrawable *drawable, GimpDrawable *target,
                               RefsrGeglPixels *pixels, GError **error);
 void refsr_gegl_pixels_clear (RefsrGeglPixels *pixels);
 
-/* The drawable's alpha as a one-channel "Y float" buffer (Y is only the
- * carrier: the values are the alpha, untouched). */
-GeglBuffer *refsr_gegl_read_alpha (GimpDrawable *drawable, GError **error);
+/* The engine's float output of one tile, planar [3][height][width] in
+ * [-1, 1], rows y0 .. y0 + rows - 1 of it, as interleaved [0, 1] R'G'B'
+ * floats in out (rows × width × 3). */
+void refsr_gegl_interleave_planes (const float *sr, int width, int height,
+                                   int y0, int rows, float *out);
 
-/* The engine's 4x result as an "R'G'B' float" buffer in space.  For 8-bit
- * work the exact bytes the engine rounded are used, so an 8-bit layer holds
- * the same values as the refsr command writes; otherwise the unrounded
- * float output is kept. */
-GeglBuffer *refsr_gegl_result_color (const RefsrResult *result,
-                                     const Babl *space, gboolean exact_u8,
-                                     GError **error);
 /* The soft-attention map S (LR size) as a "Y' float" buffer, so a value of
  * 0.5 shows as mid grey. */
 GeglBuffer *refsr_gegl_result_confidence (const RefsrResult *result,
                                           const Babl *space, GError **error);
 
-/* A new buffer of width x height (same format) resampled from src with
+/* Writes pixels into a layer that is not yet in the image (its undo does
+ * not matter), one rectangle at a time, in any order.  The colour comes in
+ * as R'G'B' (u8 or float) or Y' float of the target's space and is
+ * converted to the layer's model (for a grey layer R'G'B' becomes Y' with
+ * the luminance of the image's own primaries, as GIMP's Image ▸ Mode ▸
+ * Grayscale does).  When the layer has an alpha channel, each rectangle's
+ * alpha is sampled from the target's, enlarged to the layer's size with
+ * the samplers of refsr_gegl_writer_put_resampled. */
+typedef struct RefsrGeglWriter RefsrGeglWriter;
+
+RefsrGeglWriter *refsr_gegl_writer_new (GimpLayer *layer,
+                                        GimpDrawable *target,
+                                        GError **error);
+/* pixels: rect->height rows of rect->width pixels of format, packed. */
+gboolean refsr_gegl_writer_put (RefsrGeglWriter *writer,
+                                const GeglRectangle *rect,
+                                const Babl *format, const void *pixels,
+                                GError **error);
+/* Fills the whole layer from src, resampled to the layer's size with
  * GEGL's own high-quality samplers: NoHalo to enlarge, LoHalo to reduce,
  * pixel centres onto pixel centres, edges clamped so the border does not
- * fade into the empty space around the buffer. */
-GeglBuffer *refsr_gegl_resample (GeglBuffer *src, int width, int height,
-                                 GError **error);
-
-/* Writes color (converted to the layer's model) and, when the layer has an
- * alpha channel, alpha into layer, which has the size of both buffers. */
-gboolean refsr_gegl_write_layer (GimpLayer *layer, GeglBuffer *color,
-                                 GeglBuffer *alpha, const Babl *space,
-                                 GError **error);
+ * fade into the empty space around the buffer.  A src of the layer's size
+ * is copied as it is.  The progress bar moves from progress_from to
+ * progress_to on the way. */
+gboolean refsr_gegl_writer_put_resampled (RefsrGeglWriter *writer,
+                                          GeglBuffer *src,
+                                          double progress_from,
+                                          double progress_to,
+                                          GError **error);
+/* Flushes what was written to GIMP and frees the writer (NULL is ignored). */
+void refsr_gegl_writer_free (RefsrGeglWriter *writer);
 
 G_END_DECLS
 

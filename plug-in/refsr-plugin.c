@@ -1,6 +1,7 @@
 /* refsr-plugin.c — the GIMP 3 plug-in: registers plug-in-refsr
  * (Filters ▸ Enhance ▸ Reference Super-Resolution…), runs the engine on the
- * chosen layer and puts the result into the image as one undo step.
+ * chosen layer, writing each finished tile of its output straight into a
+ * new layer, and puts that layer into the image as one undo step.
  * Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later */
 #include "refsr-config.h"
 
@@ -33,24 +34,12 @@ typedef struct
   int scale;              /* 2, 3 or 4 */
   OutputKind output;
   gboolean confidence_map;
+  int tile_size;          /* LR pixels per tile side; 0: automatic */
 } RefsrSettings;
 
-/* The finished pixels, all of the output size, before the image is
- * touched: everything that can fail happens before any change. */
-typedef struct
-{
-  GeglBuffer *color;
-  GeglBuffer *alpha;       /* NULL when the target has no alpha */
-  GeglBuffer *confidence;  /* NULL unless confidence-map */
-} RefsrOutput;
-
-typedef struct
-{
-  const char *stage;
-} ProgressState;
-
-/* The share of the progress bar the engine fills; the rest is GEGL's
- * resampling and writing the layers. */
+/* The share of the progress bar the engine fills (its tiles are written
+ * into the layer as they come, within that share); the rest is GEGL's
+ * reduction for 2x and 3x and the confidence map. */
 #define ENGINE_PROGRESS 0.9
 
 #define REFSR_TYPE_PLUG_IN (refsr_plug_in_get_type ())
@@ -65,9 +54,9 @@ G_DEFINE_TYPE (RefsrPlugIn, refsr_plug_in, GIMP_TYPE_PLUG_IN)
 
 GIMP_MAIN (REFSR_TYPE_PLUG_IN)
 
-/* The memory a run may use without tiling: half of the machine's RAM, so
- * that GIMP itself and the system keep room; REFSR_MEMORY_BUDGET_MIB
- * overrides it (README.md).  why (may be NULL) receives where the number
+/* The memory the engine may use (the tile size follows from it): half of
+ * the machine's RAM, so that GIMP itself and the system keep room;
+ * REFSR_MEMORY_BUDGET_MIB overrides it (README.md).  why (may be NULL) receives where the number
  * comes from, for messages. */
 static guint64
 memory_budget (const char **why)
@@ -108,9 +97,6 @@ static GimpValueArray *refsr_plug_in_run (GimpProcedure *procedure,
                                           GimpProcedureConfig *config,
                                           gpointer run_data);
 
-/* "tile-size" is part of the interface already (issue 3), so scripts
- * written now keep working when tiling arrives; nothing reads it yet and
- * the dialog does not show it. */
 static void
 add_arguments (GimpProcedure *procedure)
 {
@@ -145,10 +131,11 @@ add_arguments (GimpProcedure *procedure)
         "used"),
       FALSE, G_PARAM_READWRITE);
   gimp_procedure_add_int_argument (procedure, "tile-size", _("_Tile size"),
-      _("Reserved for tiled processing of very large layers, which comes "
-        "in a later version.  For now 0 (automatic) is the only behaviour: "
-        "the layer is processed whole, whatever the value"),
-      0, 65536, 0, G_PARAM_READWRITE);
+      _("The layer is enlarged in square tiles of this many pixels per "
+        "side (at most 1024), each written into the result as soon as it "
+        "is done; 0: automatic, the largest tiles that fit the memory "
+        "budget"),
+      0, REFSR_MAX_TILE_SIZE, 0, G_PARAM_READWRITE);
   gimp_procedure_add_layer_return_value (procedure, "layer", _("Layer"),
       _("The enlarged layer"), FALSE, G_PARAM_READWRITE);
 }
@@ -234,6 +221,7 @@ read_settings (GimpProcedureConfig *config, GimpImage *image,
                 "reference-layer", &settings->reference,
                 "weights-file", &settings->weights,
                 "confidence-map", &settings->confidence_map,
+                "tile-size", &settings->tile_size,
                 NULL);
   settings->scale = gimp_procedure_config_get_choice_id (config, "scale");
   settings->output = gimp_procedure_config_get_choice_id (config, "output");
@@ -404,16 +392,14 @@ check_pixel_limits (const RunSizes *sizes, GError **error)
       size = megapixels (lr_pixels, TRUE);
       limit = megapixels (REFSR_MAX_LR_PIXELS, FALSE);
       g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
-          _("The layer is %d × %d pixels (%s megapixels); the network "
-            "enlarges at most %s megapixels at a time.  Enlarge a part of "
+          _("The layer is %d × %d pixels (%s megapixels); the filter "
+            "enlarges layers of at most %s megapixels.  Enlarge a part of "
             "it (select the part, then Image ▸ Crop to Selection) or make "
             "it smaller first (Layer ▸ Scale Layer…)."),
           sizes->lr_width, sizes->lr_height, size, limit);
     }
-  else if (ref_pixels > REFSR_MAX_REF_PIXELS)
+  else if (ref_pixels > REFSR_MAX_REF_PIXELS && sizes->ref_name != NULL)
     {
-      /* only a reference layer can get here: the layer itself, as its own
-       * reference, was refused above */
       size = megapixels (ref_pixels, TRUE);
       limit = megapixels (REFSR_MAX_REF_PIXELS, FALSE);
       g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
@@ -421,8 +407,19 @@ check_pixel_limits (const RunSizes *sizes, GError **error)
             "reference may have at most %s megapixels.  Make it smaller "
             "(Layer ▸ Scale Layer… in its image) or choose another "
             "reference layer."),
-          sizes->ref_name ? sizes->ref_name : "", sizes->ref_width,
-          sizes->ref_height, size, limit);
+          sizes->ref_name, sizes->ref_width, sizes->ref_height, size, limit);
+    }
+  else if (ref_pixels > REFSR_MAX_REF_PIXELS)
+    {
+      /* a layer the engine can enlarge, but too large to be its own
+       * reference (the reference's limit is the smaller one) */
+      size = megapixels (ref_pixels, TRUE);
+      limit = megapixels (REFSR_MAX_REF_PIXELS, FALSE);
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
+          _("The layer is %d × %d pixels (%s megapixels); to serve as its "
+            "own reference it may have at most %s megapixels.  Choose a "
+            "reference layer."),
+          sizes->lr_width, sizes->lr_height, size, limit);
     }
   else
     return TRUE;
@@ -431,46 +428,80 @@ check_pixel_limits (const RunSizes *sizes, GError **error)
   return FALSE;
 }
 
-/* The run's memory, estimated from the sizes alone.  The message says
- * which size is the problem: the layer, when even the smallest reference
- * would not fit (only a smaller layer helps), or else the reference. */
+/* The engine's options for this run, as far as they decide its memory
+ * and its tiles; run_engine adds the rest. */
+static gboolean write_tile (const RefsrTile *tile, void *data,
+                            GError **error);
+
+static void
+init_options (const RefsrSettings *settings, RefsrOptions *options)
+{
+  *options = (RefsrOptions) REFSR_OPTIONS_INIT;
+  options->n_threads = gimp_get_num_processors ();
+  options->max_memory = memory_budget (NULL);
+  options->tile_size = MIN (settings->tile_size, REFSR_MAX_TILE_SIZE);
+  options->tile_done = write_tile;
+}
+
+/* The run's memory, estimated from the sizes alone, in tiles: refused
+ * only when no tiles fit the budget.  The message says what to change:
+ * the tile size, when automatic tiles would fit; the reference, when the
+ * smallest one would fit; else the layer (or the budget).  The engine's
+ * own account of the numbers follows as detail. */
 static gboolean
-check_memory (const RefsrModel *model, const RunSizes *sizes, GError **error)
+check_memory (const RefsrModel *model, const RunSizes *sizes,
+              const RefsrOptions *options, RefsrEstimate *estimate,
+              GError **error)
 {
   RefsrConfig config;
+  RefsrOptions automatic = *options;
+  RefsrEstimate other;
   const char *why;
-  guint64 needed, alone, budget = memory_budget (&why);
-  char *needed_text, *budget_text;
+  guint64 budget = memory_budget (&why);
+  GError *detail = NULL;
+  char *budget_text;
 
   refsr_model_get_config (model, &config);
-  needed = refsr_estimate_memory (&config, sizes->lr_width, sizes->lr_height,
-                                  sizes->ref_width, sizes->ref_height);
-  if (needed <= budget)
+  if (refsr_estimate (&config, sizes->lr_width, sizes->lr_height,
+                      sizes->ref_width, sizes->ref_height, options, estimate,
+                      &detail))
     return TRUE;
-  alone = refsr_estimate_memory (&config, sizes->lr_width, sizes->lr_height,
-                                 REFERENCE_MIN_SIDE, REFERENCE_MIN_SIDE);
-  needed_text = g_format_size (needed);
+  automatic.tile_size = 0;
   budget_text = g_format_size (budget);
-  if (alone > budget)
+  if (options->tile_size > 0
+      && refsr_estimate (&config, sizes->lr_width, sizes->lr_height,
+                         sizes->ref_width, sizes->ref_height, &automatic,
+                         &other, NULL))
     g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
-        _("Enlarging this %d × %d layer needs about %s of memory, more than "
-          "the %s this filter allows itself (%s), even with the smallest "
-          "reference.  Tiled processing is not available yet: enlarge a "
-          "part of the layer (select the part, then Image ▸ Crop to "
-          "Selection) or make it smaller first (Layer ▸ Scale Layer…)."),
-        sizes->lr_width, sizes->lr_height, needed_text, budget_text, why);
-  else
+        _("Enlarging this %d × %d layer in tiles of %d pixels needs more "
+          "memory than the %s this filter allows itself (%s).  Choose a "
+          "smaller tile size, or 0 to let the filter choose tiles that "
+          "fit: %s"),
+        sizes->lr_width, sizes->lr_height, options->tile_size, budget_text,
+        why, detail->message);
+  else if (refsr_estimate (&config, sizes->lr_width, sizes->lr_height,
+                           REFERENCE_MIN_SIDE, REFERENCE_MIN_SIDE, &automatic,
+                           &other, NULL))
     g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
         _("Enlarging this %d × %d layer with the %d × %d reference layer "
-          "“%s” needs about %s of memory, more than the %s this filter "
-          "allows itself (%s); the layer alone would fit.  Make the "
-          "reference smaller (Layer ▸ Scale Layer… in its image) or choose "
-          "a smaller reference layer."),
+          "“%s” needs more memory than the %s this filter allows itself "
+          "(%s), even in the smallest tiles; the layer alone would fit.  "
+          "Make the reference smaller (Layer ▸ Scale Layer… in its image) "
+          "or choose a smaller reference layer: %s"),
         sizes->lr_width, sizes->lr_height, sizes->ref_width,
         sizes->ref_height, sizes->ref_name ? sizes->ref_name : sizes->name,
-        needed_text, budget_text, why);
-  g_free (needed_text);
+        budget_text, why, detail->message);
+  else
+    g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
+        _("Enlarging this %d × %d layer needs more memory than the %s this "
+          "filter allows itself (%s), even in the smallest tiles and with "
+          "the smallest reference.  Enlarge a part of the layer (select "
+          "the part, then Image ▸ Crop to Selection) or make it smaller "
+          "first (Layer ▸ Scale Layer…): %s"),
+        sizes->lr_width, sizes->lr_height, budget_text, why,
+        detail->message);
   g_free (budget_text);
+  g_error_free (detail);
   return FALSE;
 }
 
@@ -488,43 +519,6 @@ stage_text (const char *stage)
   return _("Enlarging");
 }
 
-static void
-report_progress (double fraction, const char *stage, void *data)
-{
-  ProgressState *state = data;
-
-  if (g_strcmp0 (stage, state->stage) != 0)
-    {
-      state->stage = stage;
-      gimp_progress_set_text (stage_text (stage));
-    }
-  gimp_progress_update (fraction * ENGINE_PROGRESS);
-}
-
-/* GIMP's Cancel button on a plug-in's progress ends the plug-in's process
- * (app/plug-in/gimpplugin-progress.c), so no cancel flag reaches the
- * engine from here; what makes a cancel harmless is that the image is
- * changed only after the engine has finished. */
-static RefsrResult *
-run_engine (const RefsrModel *model, const RefsrGeglPixels *lr,
-            const RefsrGeglPixels *ref, GError **error)
-{
-  RefsrImage lr_image = { lr->rgb, lr->width, lr->height, lr->width * 3 };
-  RefsrImage ref_image = { ref->rgb, ref->width, ref->height, ref->width * 3 };
-  RefsrOptions options = REFSR_OPTIONS_INIT;
-  ProgressState state = { NULL };
-  RefsrResult *result;
-
-  options.n_threads = gimp_get_num_processors ();
-  options.progress = report_progress;
-  options.progress_data = &state;
-  gimp_progress_init (_("Reference super-resolution"));
-  result = refsr_run (model, &lr_image, &ref_image, &options, error);
-  if (result == NULL && error != NULL)
-    explain_engine_error (*error);
-  return result;
-}
-
 static gboolean
 is_8_bit (GimpImage *image)
 {
@@ -539,100 +533,152 @@ is_8_bit (GimpImage *image)
     }
 }
 
-/* Replaces *buffer by its resampling to width x height. */
-static gboolean
-resample_in_place (GeglBuffer **buffer, int width, int height, GError **error)
+/* Where the engine's tiles go while it runs, and what the progress bar
+ * shows of it. */
+typedef struct
 {
-  GeglBuffer *resampled;
+  RefsrGeglWriter *writer;  /* into the result layer */
+  GeglBuffer *enlarged;     /* 2x and 3x: the 4x output, which GEGL keeps
+                             * in tiles (and swaps), reduced at the end */
+  const Babl *float_format; /* R'G'B' float of the target's space */
+  const Babl *u8_format;    /* R'G'B' u8 of that space: 8-bit images at 4x
+                             * get the engine's own bytes, as the refsr
+                             * command writes them; NULL otherwise */
+  float *band;              /* rows of a tile, interleaved */
+  gsize band_floats;
+  gboolean failed;          /* a tile could not be written: the error is
+                             * the plug-in's, not the engine's */
+  int n_tiles, tiles_done;
+  const char *stage;
+  char *text;               /* shown above the progress bar */
+  double shown;             /* the fraction last shown */
+} TileSink;
 
-  if (gegl_buffer_get_width (*buffer) == width
-      && gegl_buffer_get_height (*buffer) == height)
-    return TRUE;
-  resampled = refsr_gegl_resample (*buffer, width, height, error);
-  g_object_unref (*buffer);
-  *buffer = resampled;
-  return resampled != NULL;
-}
+/* Rows of a tile interleaved at a time: a tile may be 4096 pixels wide. */
+#define TILE_BAND_ROWS 64
 
-static gboolean
-make_output (const RefsrResult *result, const RefsrSettings *settings,
-             RefsrOutput *output, GError **error)
+static void
+show_stage (TileSink *sink)
 {
-  GimpDrawable *target = GIMP_DRAWABLE (settings->target);
-  const Babl *space = refsr_gegl_space_of (target);
-  int width = result->lr_width * settings->scale;
-  int height = result->lr_height * settings->scale;
-  gboolean exact_u8 = settings->scale == 4 && is_8_bit (settings->image);
+  char *text;
 
-  output->color = refsr_gegl_result_color (result, space, exact_u8, error);
-  if (output->color == NULL
-      || !resample_in_place (&output->color, width, height, error))
-    return FALSE;
-  gimp_progress_update (ENGINE_PROGRESS + 0.03);
-  if (gimp_drawable_has_alpha (target))
-    {
-      output->alpha = refsr_gegl_read_alpha (target, error);
-      if (output->alpha == NULL
-          || !resample_in_place (&output->alpha, width, height, error))
-        return FALSE;
-    }
-  gimp_progress_update (ENGINE_PROGRESS + 0.06);
-  if (settings->confidence_map)
-    {
-      output->confidence = refsr_gegl_result_confidence (result, space, error);
-      if (output->confidence == NULL
-          || !resample_in_place (&output->confidence, width, height, error))
-        return FALSE;
-    }
-  return TRUE;
+  if (sink->n_tiles > 1 && (g_strcmp0 (sink->stage, "transfer") == 0
+                            || g_strcmp0 (sink->stage, "reconstruction") == 0))
+    text = g_strdup_printf (_("%s: tile %d of %d"), stage_text (sink->stage),
+                            MIN (sink->tiles_done + 1, sink->n_tiles),
+                            sink->n_tiles);
+  else
+    text = g_strdup (stage_text (sink->stage));
+  if (g_strcmp0 (text, sink->text) != 0)
+    gimp_progress_set_text (text);
+  g_free (sink->text);
+  sink->text = text;
 }
 
 static void
-clear_output (RefsrOutput *output)
+report_progress (double fraction, const char *stage, void *data)
 {
-  g_clear_object (&output->color);
-  g_clear_object (&output->alpha);
-  g_clear_object (&output->confidence);
+  TileSink *sink = data;
+
+  sink->stage = stage;
+  show_stage (sink);
+  /* Each update is a message to GIMP: a thousand steps are plenty. */
+  fraction *= ENGINE_PROGRESS;
+  if (fraction - sink->shown >= 0.001 || fraction >= ENGINE_PROGRESS)
+    {
+      gimp_progress_update (fraction);
+      sink->shown = fraction;
+    }
 }
 
-/* All the work that does not touch the image. */
+/* A tile of the engine's float output, a band of rows at a time: into
+ * the 4x buffer for 2x and 3x, else into the layer. */
 static gboolean
-compute_output (const RefsrSettings *settings, RefsrOutput *output,
-                GError **error)
+write_tile_floats (TileSink *sink, const RefsrTile *tile, GError **error)
 {
-  GimpDrawable *target = GIMP_DRAWABLE (settings->target);
-  GimpDrawable *reference = settings->reference
-                            ? GIMP_DRAWABLE (settings->reference) : target;
-  RefsrGeglPixels lr = { NULL }, ref = { NULL };
-  RunSizes sizes;
-  RefsrModel *model;
-  RefsrResult *result = NULL;
-  gboolean ok = FALSE;
+  gsize band_floats = (gsize) TILE_BAND_ROWS * tile->width * 3;
+  gboolean ok = TRUE;
 
-  /* Every refusal the sizes allow comes before a pixel is read: the
-   * pixel buffers of a layer too large would be the first to fail. */
-  read_sizes (settings, &sizes);
-  if (!check_reference_size (&sizes, error)
-      || !check_pixel_limits (&sizes, error))
+  if (band_floats > sink->band_floats)
     {
-      clear_sizes (&sizes);
-      return FALSE;
+      g_free (sink->band);
+      sink->band = g_try_malloc (band_floats * sizeof (float));
+      sink->band_floats = sink->band ? band_floats : 0;
+      if (sink->band == NULL)
+        {
+          g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
+                       _("Out of memory while handling a %d × %d image."),
+                       tile->width, tile->height);
+          return FALSE;
+        }
     }
-  model = load_model (settings->weights, error);
-  if (model != NULL
-      && check_memory (model, &sizes, error)
-      && refsr_gegl_read_rgb (target, target, &lr, error)
-      && refsr_gegl_read_rgb (reference, target, &ref, error))
-    result = run_engine (model, &lr, &ref, error);
-  clear_sizes (&sizes);
-  refsr_gegl_pixels_clear (&lr);
-  refsr_gegl_pixels_clear (&ref);
-  if (result != NULL)
-    ok = make_output (result, settings, output, error);
-  refsr_result_free (result);
-  if (model != NULL)
-    refsr_model_free (model);
+  for (int y0 = 0; ok && y0 < tile->height; y0 += TILE_BAND_ROWS)
+    {
+      GeglRectangle rect = { tile->x, tile->y + y0, tile->width,
+                             MIN (TILE_BAND_ROWS, tile->height - y0) };
+
+      refsr_gegl_interleave_planes (tile->sr, tile->width, tile->height, y0,
+                                    rect.height, sink->band);
+      if (sink->enlarged != NULL)
+        gegl_buffer_set (sink->enlarged, &rect, 0, sink->float_format,
+                         sink->band, GEGL_AUTO_ROWSTRIDE);
+      else
+        ok = refsr_gegl_writer_put (sink->writer, &rect, sink->float_format,
+                                    sink->band, error);
+    }
   return ok;
+}
+
+/* The engine's tile_done: called once per tile, in raster order, on the
+ * thread that runs the engine (the plug-in's only one). */
+static gboolean
+write_tile (const RefsrTile *tile, void *data, GError **error)
+{
+  TileSink *sink = data;
+  gboolean ok;
+
+  if (sink->u8_format != NULL)
+    ok = refsr_gegl_writer_put (sink->writer,
+                                GEGL_RECTANGLE (tile->x, tile->y, tile->width,
+                                                tile->height),
+                                sink->u8_format, tile->pixels, error);
+  else
+    ok = write_tile_floats (sink, tile, error);
+  sink->failed = !ok;
+  sink->tiles_done++;
+  show_stage (sink);
+  return ok;
+}
+
+static void
+clear_sink (TileSink *sink)
+{
+  refsr_gegl_writer_free (sink->writer);
+  g_clear_object (&sink->enlarged);
+  g_clear_pointer (&sink->band, g_free);
+  g_clear_pointer (&sink->text, g_free);
+}
+
+/* GIMP's Cancel button on a plug-in's progress ends the plug-in's process
+ * (app/plug-in/gimpplugin-progress.c), so no cancel flag reaches the
+ * engine from here; what makes a cancel harmless is that the new layers
+ * join the image only once they are complete. */
+static RefsrResult *
+run_engine (const RefsrModel *model, const RefsrGeglPixels *lr,
+            const RefsrGeglPixels *ref, RefsrOptions *options,
+            TileSink *sink, GError **error)
+{
+  RefsrImage lr_image = { lr->rgb, lr->width, lr->height, lr->width * 3 };
+  RefsrImage ref_image = { ref->rgb, ref->width, ref->height, ref->width * 3 };
+  RefsrResult *result;
+
+  options->progress = report_progress;
+  options->progress_data = sink;
+  options->tile_data = sink;
+  result = refsr_run (model, &lr_image, &ref_image, options, error);
+  if (result == NULL && error != NULL && !sink->failed)
+    explain_engine_error (*error);
+  return result;
 }
 
 static char *
@@ -669,17 +715,19 @@ refused_by_gimp (GError **error, const char *format)
 
 /* The result and its confidence map, made and filled while they are not
  * yet in the image, so that inserting them is all that is left to do once
- * the image has been changed. */
+ * the image has been changed, and a failure or a cancel leaves the image
+ * as it was. */
 typedef struct
 {
+  GimpImage *image;      /* the image they are made for */
   GimpLayer *result;
   GimpLayer *map;        /* NULL unless confidence-map */
+  int x, y;              /* their offsets */
 } NewLayers;
 
 static GimpLayer *
-new_filled_layer (GimpImage *image, const RefsrSettings *settings,
-                  GeglBuffer *color, GeglBuffer *alpha, gboolean confidence,
-                  int x, int y, GError **error)
+new_layer (const RefsrSettings *settings, const NewLayers *layers, int width,
+           int height, gboolean confidence, GError **error)
 {
   GimpDrawable *target = GIMP_DRAWABLE (settings->target);
   GimpImageType type = gimp_drawable_type (target);
@@ -688,19 +736,17 @@ new_filled_layer (GimpImage *image, const RefsrSettings *settings,
 
   if (confidence)
     type = gimp_drawable_is_gray (target) ? GIMP_GRAY_IMAGE : GIMP_RGB_IMAGE;
-  layer = gimp_layer_new (image, name, gegl_buffer_get_width (color),
-                          gegl_buffer_get_height (color), type, 100.0,
-                          gimp_image_get_default_new_layer_mode (image));
+  layer = gimp_layer_new (layers->image, name, width, height, type, 100.0,
+                          gimp_image_get_default_new_layer_mode (
+                              layers->image));
   g_free (name);
   if (layer == NULL)
     {
       refused_by_gimp (error, _("GIMP refused the new layer: %s"));
       return NULL;
     }
-  if (!gimp_layer_set_offsets (layer, x, y)
-      || (confidence && !gimp_item_set_visible (GIMP_ITEM (layer), FALSE))
-      || !refsr_gegl_write_layer (layer, color, alpha,
-                                  refsr_gegl_space_of (target), error))
+  if (!gimp_layer_set_offsets (layer, layers->x, layers->y)
+      || (confidence && !gimp_item_set_visible (GIMP_ITEM (layer), FALSE)))
     {
       refused_by_gimp (error, _("GIMP refused the new layer: %s"));
       gimp_item_delete (GIMP_ITEM (layer));
@@ -720,25 +766,80 @@ discard_new_layers (NewLayers *layers)
   layers->result = layers->map = NULL;
 }
 
+/* The confidence map: S, enlarged like the alpha, as a hidden layer. */
 static gboolean
-make_new_layers (GimpImage *image, const RefsrSettings *settings,
-                 const RefsrOutput *output, int x, int y, NewLayers *layers,
+fill_confidence_map (const RefsrSettings *settings, const RefsrResult *result,
+                     NewLayers *layers, GError **error)
+{
+  GimpDrawable *target = GIMP_DRAWABLE (settings->target);
+  int width = gimp_drawable_get_width (GIMP_DRAWABLE (layers->result));
+  int height = gimp_drawable_get_height (GIMP_DRAWABLE (layers->result));
+  GeglBuffer *confidence;
+  RefsrGeglWriter *writer = NULL;
+  gboolean ok;
+
+  confidence = refsr_gegl_result_confidence (result,
+                                             refsr_gegl_space_of (target),
+                                             error);
+  ok = confidence != NULL
+       && (layers->map = new_layer (settings, layers, width, height, TRUE,
+                                    error)) != NULL
+       && (writer = refsr_gegl_writer_new (layers->map, target, error)) != NULL
+       && refsr_gegl_writer_put_resampled (writer, confidence, 0.97, 1.0,
+                                           error);
+  refsr_gegl_writer_free (writer);
+  g_clear_object (&confidence);
+  return ok;
+}
+
+/* Reads the pixels, runs the engine with its tiles going into the result
+ * layer (through a 4x buffer for 2x and 3x), then adds the confidence
+ * map.  The layers are not in the image yet. */
+static gboolean
+fill_new_layers (const RefsrSettings *settings, const RefsrModel *model,
+                 RefsrOptions *options, int tile_size, NewLayers *layers,
                  GError **error)
 {
-  layers->result = new_filled_layer (image, settings, output->color,
-                                     output->alpha, FALSE, x, y, error);
-  if (layers->result == NULL)
-    return FALSE;
-  if (output->confidence == NULL)
-    return TRUE;
-  layers->map = new_filled_layer (image, settings, output->confidence, NULL,
-                                  TRUE, x, y, error);
-  if (layers->map == NULL)
+  GimpDrawable *target = GIMP_DRAWABLE (settings->target);
+  GimpDrawable *reference = settings->reference
+                            ? GIMP_DRAWABLE (settings->reference) : target;
+  const Babl *space = refsr_gegl_space_of (target);
+  int lr_width = gimp_drawable_get_width (target);
+  int lr_height = gimp_drawable_get_height (target);
+  RefsrGeglPixels lr = { NULL }, ref = { NULL };
+  TileSink sink = { NULL };
+  RefsrResult *result = NULL;
+  gboolean ok;
+
+  sink.float_format = babl_format_with_space ("R'G'B' float", space);
+  if (settings->scale == 4 && is_8_bit (settings->image))
+    sink.u8_format = babl_format_with_space ("R'G'B' u8", space);
+  sink.n_tiles = ((lr_width + tile_size - 1) / tile_size)
+                 * ((lr_height + tile_size - 1) / tile_size);
+  if (settings->scale != 4)
+    sink.enlarged = gegl_buffer_new (GEGL_RECTANGLE (0, 0, 4 * lr_width,
+                                                     4 * lr_height),
+                                     sink.float_format);
+  gimp_progress_init (_("Reference super-resolution"));
+  ok = (sink.writer = refsr_gegl_writer_new (layers->result, target,
+                                             error)) != NULL
+       && refsr_gegl_read_rgb (target, target, &lr, error)
+       && refsr_gegl_read_rgb (reference, target, &ref, error)
+       && (result = run_engine (model, &lr, &ref, options, &sink,
+                                error)) != NULL;
+  refsr_gegl_pixels_clear (&lr);
+  refsr_gegl_pixels_clear (&ref);
+  if (ok && sink.enlarged != NULL)
     {
-      discard_new_layers (layers);
-      return FALSE;
+      gimp_progress_set_text (_("Reducing the enlarged image"));
+      ok = refsr_gegl_writer_put_resampled (sink.writer, sink.enlarged,
+                                            ENGINE_PROGRESS, 0.97, error);
     }
-  return TRUE;
+  clear_sink (&sink);
+  if (ok && settings->confidence_map)
+    ok = fill_confidence_map (settings, result, layers, error);
+  refsr_result_free (result);
+  return ok;
 }
 
 /* Inserts the result and the confidence map above it (hidden, so the
@@ -820,42 +921,32 @@ check_parents_unlocked (const RefsrSettings *settings, GError **error)
  * scale is one step of the undo group, so a failed insert leaves an image
  * that Edit ▸ Undo restores. */
 static GimpLayer *
-apply_as_new_layer (const RefsrSettings *settings, RefsrOutput *output,
+apply_as_new_layer (const RefsrSettings *settings, NewLayers *layers,
                     GError **error)
 {
   GimpImage *image = settings->image;
   GimpItem *target = GIMP_ITEM (settings->target);
   GimpLayer *parent = GIMP_LAYER (gimp_item_get_parent (target));
   int position = gimp_image_get_item_position (image, target);
-  int s = settings->scale, x, y;
-  NewLayers layers = { NULL, NULL };
   gboolean done;
 
-  if (!gimp_drawable_get_offsets (GIMP_DRAWABLE (target), &x, &y))
-    {
-      refused_by_gimp (error, _("GIMP refused the new layer: %s"));
-      return NULL;
-    }
-  if (!make_new_layers (image, settings, output, x * s, y * s, &layers,
-                        error))
-    return NULL;
   if (!gimp_image_undo_group_start (image))
     {
       refused_by_gimp (error, _("GIMP could not enlarge the image: %s"));
-      discard_new_layers (&layers);
+      discard_new_layers (layers);
       return NULL;
     }
-  done = scale_image (image, s, error);
+  done = scale_image (image, settings->scale, error);
   if (!done)
-    discard_new_layers (&layers);
+    discard_new_layers (layers);
   else
-    done = insert_new_layers (image, parent, position, &layers,
+    done = insert_new_layers (image, parent, position, layers,
         _("The image was enlarged, but GIMP refused the new layer: %s.  "
           "Edit ▸ Undo gives the image its former size."), error);
   /* The image's changes are made by now; closing the undo group cannot
    * make them fail. */
   gimp_image_undo_group_end (image);
-  return done ? layers.result : NULL;
+  return done ? layers->result : NULL;
 }
 
 static gboolean
@@ -869,37 +960,101 @@ copy_color_profile (GimpImage *source, GimpImage *image)
   return copied;
 }
 
+/* The image the layers are made for: the target's, or for "new-image" a
+ * new one of the result's size, precision and colour profile, without
+ * undo until it is complete (it starts with a clean undo history). */
+static gboolean
+open_output_image (const RefsrSettings *settings, int width, int height,
+                   NewLayers *layers, GError **error)
+{
+  GimpImage *source = settings->image;
+
+  if (settings->output != OUTPUT_NEW_IMAGE)
+    {
+      layers->image = source;
+      if (!gimp_drawable_get_offsets (GIMP_DRAWABLE (settings->target),
+                                      &layers->x, &layers->y))
+        return refused_by_gimp (error, _("GIMP refused the new layer: %s"));
+      layers->x *= settings->scale;
+      layers->y *= settings->scale;
+      return TRUE;
+    }
+  layers->image = gimp_image_new_with_precision (width, height,
+      gimp_image_get_base_type (source), gimp_image_get_precision (source));
+  if (layers->image != NULL && copy_color_profile (source, layers->image)
+      && gimp_image_undo_disable (layers->image))
+    return TRUE;
+  refused_by_gimp (error, _("GIMP could not make the new image: %s"));
+  if (layers->image != NULL)
+    gimp_image_delete (layers->image);
+  layers->image = NULL;
+  return FALSE;
+}
+
+/* Discards what open_output_image and the filling made. */
+static void
+close_output_image (const RefsrSettings *settings, NewLayers *layers)
+{
+  discard_new_layers (layers);
+  if (layers->image != NULL && layers->image != settings->image)
+    gimp_image_delete (layers->image);
+  layers->image = NULL;
+}
+
 static GimpLayer *
-apply_as_new_image (const RefsrSettings *settings, RefsrOutput *output,
-                    GimpRunMode run_mode, GError **error)
+apply_as_new_image (NewLayers *layers, GimpRunMode run_mode, GError **error)
 {
   const char *failed = _("GIMP could not make the new image: %s");
-  GimpImage *source = settings->image;
-  GimpImage *image = gimp_image_new_with_precision (
-      gegl_buffer_get_width (output->color),
-      gegl_buffer_get_height (output->color),
-      gimp_image_get_base_type (source), gimp_image_get_precision (source));
-  NewLayers layers = { NULL, NULL };
 
-  if (image == NULL)
-    {
-      refused_by_gimp (error, failed);
-      return NULL;
-    }
-  /* Without undo, the new image starts with a clean undo history. */
-  if (!copy_color_profile (source, image)
-      || !gimp_image_undo_disable (image)
-      || !make_new_layers (image, settings, output, 0, 0, &layers, error)
-      || !insert_new_layers (image, NULL, 0, &layers, failed, error)
-      || !gimp_image_undo_enable (image)
+  if (!insert_new_layers (layers->image, NULL, 0, layers, failed, error)
+      || !gimp_image_undo_enable (layers->image)
       || (run_mode != GIMP_RUN_NONINTERACTIVE
-          && gimp_display_new (image) == NULL))
+          && gimp_display_new (layers->image) == NULL))
     {
       refused_by_gimp (error, failed);
-      gimp_image_delete (image);
+      gimp_image_delete (layers->image);
       return NULL;
     }
-  return layers.result;
+  return layers->result;
+}
+
+/* The whole run.  Every refusal the sizes allow comes before a pixel is
+ * read or a layer made; the image is changed only at the very end. */
+static GimpLayer *
+enlarge (const RefsrSettings *settings, GimpRunMode run_mode, GError **error)
+{
+  RunSizes sizes;
+  RefsrModel *model = NULL;
+  RefsrOptions options;
+  RefsrEstimate estimate;
+  NewLayers layers = { NULL };
+  GimpLayer *layer = NULL;
+  gboolean ok;
+
+  read_sizes (settings, &sizes);
+  init_options (settings, &options);
+  ok = check_reference_size (&sizes, error)
+       && check_pixel_limits (&sizes, error)
+       && (model = load_model (settings->weights, error)) != NULL
+       && check_memory (model, &sizes, &options, &estimate, error)
+       && open_output_image (settings, sizes.lr_width * settings->scale,
+                             sizes.lr_height * settings->scale, &layers,
+                             error)
+       && (layers.result = new_layer (settings, &layers,
+                                      sizes.lr_width * settings->scale,
+                                      sizes.lr_height * settings->scale,
+                                      FALSE, error)) != NULL
+       && fill_new_layers (settings, model, &options, estimate.tile_size,
+                           &layers, error);
+  clear_sizes (&sizes);
+  refsr_model_free (model);
+  if (ok)
+    layer = settings->output == OUTPUT_NEW_IMAGE
+            ? apply_as_new_image (&layers, run_mode, error)
+            : apply_as_new_layer (settings, &layers, error);
+  else
+    close_output_image (settings, &layers);
+  return layer;
 }
 
 static GimpValueArray *
@@ -908,7 +1063,7 @@ refsr_plug_in_run (GimpProcedure *procedure, GimpRunMode run_mode,
                    GimpProcedureConfig *config, gpointer run_data)
 {
   RefsrSettings settings = { NULL };
-  RefsrOutput output = { NULL };
+  RefsrOptions options;
   GimpLayer *layer = NULL;
   GError *error = NULL;
   GimpValueArray *values;
@@ -920,18 +1075,16 @@ refsr_plug_in_run (GimpProcedure *procedure, GimpRunMode run_mode,
   if (run_mode == GIMP_RUN_INTERACTIVE)
     {
       gimp_ui_init (PLUG_IN_BINARY);
-      if (!refsr_dialog_run (procedure, config, drawables[0],
-                             memory_budget (NULL)))
+      /* the options the run will have, but for the tile size, which the
+       * dialog takes from its own setting */
+      init_options (&settings, &options);
+      if (!refsr_dialog_run (procedure, config, drawables[0], &options))
         return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL,
                                                  NULL);
     }
   read_settings (config, image, GIMP_LAYER (drawables[0]), &settings);
-  if (check_parents_unlocked (&settings, &error)
-      && compute_output (&settings, &output, &error))
-    layer = settings.output == OUTPUT_NEW_IMAGE
-            ? apply_as_new_image (&settings, &output, run_mode, &error)
-            : apply_as_new_layer (&settings, &output, &error);
-  clear_output (&output);
+  if (check_parents_unlocked (&settings, &error))
+    layer = enlarge (&settings, run_mode, &error);
   clear_settings (&settings);
   gimp_progress_end ();
   if (layer == NULL)

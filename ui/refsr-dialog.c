@@ -1,6 +1,7 @@
 /* refsr-dialog.c — the plug-in's GTK 3 dialog: a GimpProcedureDialog with
  * a reference chooser that never offers the layer being enlarged, and a
- * hint of what the filter does and what it will cost for this size.
+ * hint of what the filter does and what it will cost for this size, and
+ * the tile size in an "Advanced" section.
  * Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later */
 #include "refsr-config.h"
 
@@ -24,7 +25,7 @@ typedef struct
 {
   GimpProcedureConfig *config;
   GimpDrawable *target;
-  guint64 memory_budget;
+  RefsrOptions options;   /* the plug-in's, tile_size from config */
   RefsrConfig model;      /* of the chosen weights, for the estimates */
   GtkWidget *hint;
 } DialogState;
@@ -85,41 +86,88 @@ read_model_config (DialogState *state)
   g_clear_object (&weights);
 }
 
+/* The cost of the run with these sizes and the chosen tile size, as the
+ * plug-in will check it: time, memory and tiles, or why it will refuse. */
+static char *
+cost_text (DialogState *state, int w, int h, int ref_w, int ref_h)
+{
+  RefsrOptions options = state->options;
+  RefsrEstimate estimate = { 0 }, unused;
+  gboolean fits, automatic_fits = FALSE;
+  char *duration, *memory, *budget, *text;
+  int tile_size = 0;
+
+  g_object_get (state->config, "tile-size", &tile_size, NULL);
+  options.tile_size = MIN (tile_size, REFSR_MAX_TILE_SIZE);
+  fits = refsr_estimate (&state->model, w, h, ref_w, ref_h, &options,
+                         &estimate, NULL);
+  if (!fits)
+    {
+      /* the time all the same, from the run without a budget */
+      options.max_memory = 0;
+      refsr_estimate (&state->model, w, h, ref_w, ref_h, &options, &estimate,
+                      NULL);
+      options.max_memory = state->options.max_memory;
+      options.tile_size = 0;
+      automatic_fits = tile_size > 0
+                       && refsr_estimate (&state->model, w, h, ref_w, ref_h,
+                                          &options, &unused, NULL);
+    }
+  duration = format_duration (
+      estimate.flops
+      / (ASSUMED_FLOPS_PER_CORE * MAX (gimp_get_num_processors (), 1)));
+  memory = g_format_size (estimate.peak_bytes);
+  budget = g_format_size (state->options.max_memory);
+  if (fits && estimate.tile_size >= MAX (w, h))
+    text = g_strdup_printf (
+        _("For this %d × %d layer and a %d × %d reference: about %s, using "
+          "%s of memory."),
+        w, h, ref_w, ref_h, duration, memory);
+  else if (fits)
+    text = g_strdup_printf (
+        _("For this %d × %d layer and a %d × %d reference: about %s, using "
+          "%s of memory, in tiles of %d × %d pixels."),
+        w, h, ref_w, ref_h, duration, memory, estimate.tile_size,
+        estimate.tile_size);
+  else if (automatic_fits)
+    text = g_strdup_printf (
+        _("For this %d × %d layer and a %d × %d reference: about %s, but "
+          "tiles of %d pixels need more memory than the %s the filter may "
+          "use: choose a smaller tile size, or 0 (automatic)."),
+        w, h, ref_w, ref_h, duration, tile_size, budget);
+  else
+    text = g_strdup_printf (
+        _("For this %d × %d layer and a %d × %d reference: about %s, but "
+          "even the smallest tiles need more memory than the %s the filter "
+          "may use: choose a smaller reference or a smaller layer."),
+        w, h, ref_w, ref_h, duration, budget);
+  g_free (budget);
+  g_free (memory);
+  g_free (duration);
+  return text;
+}
+
 static void
 update_hint (DialogState *state)
 {
-  const RefsrConfig *model = &state->model;
   GimpLayer *reference = NULL;
   GimpDrawable *ref;
-  int w = gimp_drawable_get_width (state->target);
-  int h = gimp_drawable_get_height (state->target);
-  guint64 bytes;
-  char *duration, *memory, *text;
+  char *cost, *text;
 
   g_object_get (state->config, "reference-layer", &reference, NULL);
   ref = reference ? GIMP_DRAWABLE (reference) : state->target;
-  duration = format_duration (
-      refsr_estimate_flops (model, w, h, gimp_drawable_get_width (ref),
-                            gimp_drawable_get_height (ref))
-      / (ASSUMED_FLOPS_PER_CORE * MAX (gimp_get_num_processors (), 1)));
-  bytes = refsr_estimate_memory (model, w, h, gimp_drawable_get_width (ref),
-                                 gimp_drawable_get_height (ref));
-  memory = g_format_size (bytes);
-  text = g_strdup_printf (
+  cost = cost_text (state, gimp_drawable_get_width (state->target),
+                    gimp_drawable_get_height (state->target),
+                    gimp_drawable_get_width (ref),
+                    gimp_drawable_get_height (ref));
+  text = g_strdup_printf ("%s\n%s",
       _("Enlarges the layer with texture taken from the reference: a neural "
         "network (TTSR) finds, for each place of the layer, the most "
-        "similar place of the sharper reference and transfers its detail.\n"
-        "For this %d × %d layer and a %d × %d reference: about %s, using "
-        "%s of memory.%s"),
-      w, h, gimp_drawable_get_width (ref), gimp_drawable_get_height (ref),
-      duration, memory,
-      bytes > state->memory_budget
-      ? _("\nThat is more memory than the filter may use: choose a smaller "
-          "layer or reference.") : "");
+        "similar place of the sharper reference and transfers its detail."),
+      cost);
   gtk_label_set_text (GTK_LABEL (state->hint), text);
   g_free (text);
-  g_free (memory);
-  g_free (duration);
+  g_free (cost);
   g_clear_object (&reference);
 }
 
@@ -197,21 +245,48 @@ weights_changed (GObject *config, GParamSpec *pspec, DialogState *state)
   update_hint (state);
 }
 
+static void
+tile_size_changed (GObject *config, GParamSpec *pspec, DialogState *state)
+{
+  update_hint (state);
+}
+
+/* "Advanced": the tile size, folded away, with what 0 means. */
+static void
+add_advanced (GimpProcedureDialog *dialog)
+{
+  GtkWidget *note;
+
+  gimp_procedure_dialog_get_widget (dialog, "tile-size", GIMP_TYPE_LABEL_SPIN);
+  note = gimp_procedure_dialog_get_label (dialog, "tile-size-note",
+      _("0: automatic, the largest tiles that fit the memory the filter may "
+        "use.  Smaller tiles need less memory and take a little longer."),
+      FALSE, FALSE);
+  gtk_label_set_line_wrap (GTK_LABEL (note), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (note), 52);
+  gtk_label_set_xalign (GTK_LABEL (note), 0.0);
+  gimp_procedure_dialog_fill_box (dialog, "advanced-box", "tile-size",
+                                  "tile-size-note", NULL);
+  gimp_procedure_dialog_get_label (dialog, "advanced-title", _("_Advanced"),
+                                   FALSE, TRUE);
+  gimp_procedure_dialog_fill_expander (dialog, "advanced", "advanced-title",
+                                       FALSE, "advanced-box");
+}
+
 gboolean
 refsr_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
-                  GimpDrawable *target, guint64 memory_budget)
+                  GimpDrawable *target, const RefsrOptions *options)
 {
-  DialogState state = { config, target, memory_budget, { 0 }, NULL };
+  DialogState state = { config, target, *options, { 0 }, NULL };
   GtkWidget *dialog, *content, *chooser;
   gboolean accepted;
 
   dialog = gimp_procedure_dialog_new (procedure, config,
                                       _("Reference Super-Resolution"));
-  /* "tile-size" stays out: tiling is not there yet, so the only value
-   * that does anything is its default. */
+  add_advanced (GIMP_PROCEDURE_DIALOG (dialog));
   gimp_procedure_dialog_fill (GIMP_PROCEDURE_DIALOG (dialog), "scale",
                               "output", "weights-file", "confidence-map",
-                              NULL);
+                              "advanced", NULL);
   /* The generated widgets go into the content area; ours join them there
    * rather than through the dialog's property-to-widget machinery, which
    * has no way to leave the target out of its layer chooser. */
@@ -225,9 +300,12 @@ refsr_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
   update_hint (&state);
   g_signal_connect (config, "notify::weights-file",
                     G_CALLBACK (weights_changed), &state);
+  g_signal_connect (config, "notify::tile-size",
+                    G_CALLBACK (tile_size_changed), &state);
 
   accepted = gimp_procedure_dialog_run (GIMP_PROCEDURE_DIALOG (dialog));
   g_signal_handlers_disconnect_by_func (config, weights_changed, &state);
+  g_signal_handlers_disconnect_by_func (config, tile_size_changed, &state);
   gtk_widget_destroy (dialog);
   return accepted;
 }

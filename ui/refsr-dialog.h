@@ -5,11 +5,16 @@
 
 #include <libgimp/gimp.h>
 
+#include "refsr.h"
+
 /* Shows the options of plug-in-refsr for enlarging target, writing the
- * choices into config.  memory_budget is the memory a run may use (the
- * hint warns above it).  Returns FALSE when the user cancelled. */
+ * choices into config.  options are those the plug-in will run the engine
+ * with (its memory budget, tiles handed out as they are done) but for the
+ * tile size, which comes from config: the hint estimates the run with
+ * them, as the plug-in's own check does.  Returns FALSE when the user
+ * cancelled. */
 gboolean refsr_dialog_run (GimpProcedure *procedure,
                            GimpProcedureConfig *config, GimpDrawable *target,
-                           guint64 memory_budget);
+                           const RefsrOptions *options);
 
 #endif /* REFSR_DIALOG_H */
