@@ -2,38 +2,11 @@
 ; arguments, the way a batch user would, and reports each check as a
 ; "PASS name" or "FAIL name" message for test-plugin.sh.  Images the shell
 ; side compares with the refsr command are exported into T.
-; Expects T (work folder holding lr.png and ref.png) and W (weights file).
+; Expects T (work folder holding lr.png and ref.png), W (weights file) and
+; HERE (this folder).
 ; Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later
 
-(define (path name) (string-append T "/" name))
-(define (load-png name) (car (gimp-file-load RUN-NONINTERACTIVE (path name))))
-(define (save-png image name)
-  (gimp-file-save RUN-NONINTERACTIVE image (path name) -1))
-(define (layers image) (car (gimp-image-get-layers image)))
-(define (first-layer image) (vector-ref (layers image) 0))
-(define (width d) (car (gimp-drawable-get-width d)))
-(define (height d) (car (gimp-drawable-get-height d)))
-(define (image-of item) (car (gimp-item-get-image item)))
-(define (name-of item) (car (gimp-item-get-name item)))
-(define (report name ok)
-  (gimp-message (string-append (if ok "PASS " "FAIL ") name)))
-(define (report-name name item expected)
-  (report (string-append name ": " (name-of item))
-          (string=? (name-of item) expected)))
-(define (size-is? d w h) (and (= (width d) w) (= (height d) h)))
-(define (duplicate image) (car (gimp-image-duplicate image)))
-
-; Runs thunk; on a PDB error returns (failed MESSAGE) instead of stopping.
-(define (try thunk)
-  (call/cc
-    (lambda (k)
-      (let ((old *error-hook*))
-        (set! *error-hook*
-              (lambda args (set! *error-hook* old) (k (cons 'failed args))))
-        (let ((value (thunk)))
-          (set! *error-hook* old)
-          value)))))
-(define (failed? value) (and (pair? value) (eq? (car value) 'failed)))
+(load (string-append HERE "/plugin-lib.scm"))
 
 (define lr (load-png "lr.png"))
 (define lr-layer (first-layer lr))
@@ -57,7 +30,8 @@
 (save-png (image-of rgb) "plugin-rgb.png")
 
 ; --- a new layer in the enlarged image, 2x, with the confidence map, on a
-;     layer with offsets above the background
+;     layer with offsets above the background, in tiles of 8 (through the
+;     4x buffer that 2x reduces)
 (define stack (duplicate lr))
 (define target (car (gimp-layer-new-from-drawable lr-layer stack)))
 (gimp-image-insert-layer stack target 0 0)
@@ -66,7 +40,8 @@
 (define two
   (car (plug-in-refsr #:run-mode RUN-NONINTERACTIVE #:image stack
                       #:drawables (vector target) #:reference-layer ref-layer
-                      #:weights-file W #:scale "2x" #:confidence-map TRUE)))
+                      #:weights-file W #:scale "2x" #:confidence-map TRUE
+                      #:tile-size 8)))
 (define stack-layers (layers stack))
 (report "new-layer: the image is enlarged 2x"
         (and (= (car (gimp-image-get-width stack)) (* 2 lr-w))
@@ -156,6 +131,30 @@
              "Reference SR ×4 (self-reference)")
 (save-png (image-of self) "plugin-self.png")
 
+; --- tiles: the 96 x 128 reference image enlarged as its own reference,
+;     whole (tile-size 0, automatic: one tile in the default budget) and
+;     in tiles of 32; test-plugin.sh compares the two.  And the alpha case
+;     at 2x in tiles of 8: the alpha comes from the layer's own whatever
+;     the tiles.
+(define (enlarge-in-tiles image reference tile-size scale)
+  (car (plug-in-refsr #:run-mode RUN-NONINTERACTIVE #:image image
+                      #:drawables (vector (first-layer image))
+                      #:reference-layer reference #:weights-file W
+                      #:output "new-image" #:scale scale
+                      #:tile-size tile-size)))
+(define whole (enlarge-in-tiles ref ref-layer 0 "4x"))
+(define tiled (enlarge-in-tiles ref ref-layer 32 "4x"))
+(report "tiles: tile-size 32 and 0 give results of the same size"
+        (and (size-is? whole (* 4 (width ref-layer)) (* 4 (height ref-layer)))
+             (size-is? tiled (* 4 (width ref-layer)) (* 4 (height ref-layer)))))
+(save-png (image-of whole) "plugin-tile0.png")
+(save-png (image-of tiled) "plugin-tile32.png")
+(define alpha-tiled (enlarge-in-tiles holey ref-layer 8 "2x"))
+(report "tiles: the alpha case at 2x in tiles of 8 keeps its alpha channel"
+        (and (= (car (gimp-drawable-has-alpha alpha-tiled)) TRUE)
+             (size-is? alpha-tiled (* 2 lr-w) (* 2 lr-h))))
+(save-png (image-of alpha-tiled) "plugin-alpha-tiled.png")
+
 ; --- a target in a group whose position is locked: the result still goes
 ;     into the group, above the target, with its offsets scaled (the layer
 ;     is placed before it joins the group)
@@ -182,20 +181,6 @@
                      (list pinned-out pinned-target))))
 
 ; --- bad input: a PDB error, and the image exactly as it was
-(define (refused-unchanged? label image layer reference)
-  (let* ((before (vector-length (layers image)))
-         (w (car (gimp-image-get-width image)))
-         (result (try (lambda ()
-                        (plug-in-refsr #:run-mode RUN-NONINTERACTIVE
-                                       #:image image #:drawables (vector layer)
-                                       #:reference-layer reference
-                                       #:weights-file W)))))
-    (if (failed? result) (gimp-message (string-append "ERROR " label ": "
-                                                      (cadr result))))
-    (and (failed? result)
-         (= (vector-length (layers image)) before)
-         (= (car (gimp-image-get-width image)) w)
-         (= (car (gimp-image-is-dirty image)) FALSE))))
 (define tiny (car (gimp-image-new 2 2 RGB)))
 (define tiny-layer (car (gimp-layer-new tiny "tiny" 2 2 RGB-IMAGE 100
                                         LAYER-MODE-NORMAL)))

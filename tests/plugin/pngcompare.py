@@ -13,11 +13,15 @@ Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later
       rounding (|A/65535 - B/255| <= 0.5/255 + 0.5/65535), so A rounded to
       8 bits differs from B by at most 1, and in at most MAXFRACTION of the
       values
+  pngcompare.py close A.png B.png MAXDIFF MINPSNR
+      same size, bit depth and colour channels; every colour value within
+      MAXDIFF (in steps of the bit depth) and the PSNR at least MINPSNR dB
   pngcompare.py alpha LR.png OUT.png SCALE
       OUT's alpha is LR's enlarged SCALE times: equal within 1/255 wherever
       LR's alpha is constant over the 5x5 pixels around the source point
       (the interpolation's reach), and the mean alpha within 1/255
 """
+import math
 import struct
 import sys
 import zlib
@@ -118,6 +122,21 @@ def deep(a_path, b_path, maxfraction):
                  and differ <= maxfraction * len(va)) else 1
 
 
+def close(a_path, b_path, maxdiff, minpsnr):
+    a, b = read_png(a_path), read_png(b_path)
+    if a[4] != b[4]:
+        print(f"bit depths differ: {a[4]} and {b[4]}")
+        return 1
+    va, vb, what = colour_pairs(a, b)
+    top = (1 << a[4]) - 1
+    worst = max(abs(x - y) for x, y in zip(va, vb))
+    mse = sum((x - y) ** 2 for x, y in zip(va, vb)) / len(va)
+    psnr = 10 * math.log10(top * top / mse) if mse else math.inf
+    print(f"{what} ({a[4]}-bit): max difference {worst}/{top} (allowed "
+          f"{maxdiff}), PSNR {psnr:.1f} dB (at least {minpsnr} dB)")
+    return 0 if va and worst <= maxdiff and psnr >= minpsnr else 1
+
+
 def alpha(lr_path, out_path, scale):
     wl, hl, nl, al, dl, lr = read_png(lr_path)
     wo, ho, no, ao, do, out = read_png(out_path)
@@ -147,6 +166,8 @@ def main(argv):
         return colour(argv[2], argv[3])
     if len(argv) == 5 and argv[1] == "deep":
         return deep(argv[2], argv[3], float(argv[4]))
+    if len(argv) == 6 and argv[1] == "close":
+        return close(argv[2], argv[3], int(argv[4]), float(argv[5]))
     if len(argv) == 5 and argv[1] == "alpha":
         return alpha(argv[2], argv[3], int(argv[4]))
     print(__doc__)

@@ -2,8 +2,9 @@
 # test-plugin.sh GIMP-CONSOLE PLUG-IN REFSR PO-BUILD-DIR — the plug-in in a
 # real, headless GIMP 3: installed into a throw-away profile, called from
 # Script-Fu with named arguments on the fixture image pair, its output
-# compared with the refsr command's for the same inputs and weights; then,
-# in German, French and Spanish, the menu label and six refusals, each
+# compared with the refsr command's for the same inputs and weights, and
+# in tiles with the whole; a run refused under a tiny memory budget; then,
+# in German, French and Spanish, the menu label and eight refusals, each
 # checked in full against its translation in po/LANG.po.  TAP output.
 # GIMP-CONSOLE "" means none was found at configure time: a skip (TAP plan
 # 1..0), or a failure under CI=true, where GIMP is required.
@@ -77,7 +78,7 @@ for lang in de fr es; do make_profile "$T/home-$lang"; done
 
 # 1. Script-Fu: every case, reported as PASS/FAIL messages
 run_gimp "$T/home-c" C.UTF-8 plug-in-script-fu-eval \
-  "(define T \"$T\") (define W \"$W\") (load \"$HERE/plugin-test.scm\")" \
+  "(define T \"$T\") (define W \"$W\") (define HERE \"$HERE\") (load \"$HERE/plugin-test.scm\")" \
   >"$T/scriptfu.log" 2>&1
 status=$?
 grep -o 'ERROR .*' "$T/scriptfu.log" | sed 's/^/# /'
@@ -89,26 +90,46 @@ if [ $status -ne 0 ] || ! grep -q 'content-locked group' "$T/verdicts"; then
   result fail "the Script-Fu batch ran to its end (exit $status)" "$T/scriptfu.log"
 fi
 
+# 1b. a memory budget that no tiles fit (1 MiB): refused before a pixel is
+#     read, the image unchanged, and the message says why (the limit, where
+#     it comes from, and the engine's own figures after the colon)
+REFSR_MEMORY_BUDGET_MIB=1 run_gimp "$T/home-c" C.UTF-8 plug-in-script-fu-eval \
+  "(define T \"$T\") (define W \"$W\") (define HERE \"$HERE\") (load \"$HERE/plugin-budget.scm\")" \
+  >"$T/budget.log" 2>&1
+grep -o 'ERROR .*' "$T/budget.log" | sed 's/^/# /'
+grep -o '\(PASS\|FAIL\) .*' "$T/budget.log" >"$T/verdicts"
+while read -r verdict what; do
+  if [ "$verdict" = PASS ]; then result ok "$what"; else result fail "$what"; fi
+done <"$T/verdicts"
+grep -q 'no image is left behind' "$T/verdicts" \
+  || result fail "the memory budget batch ran to its end" "$T/budget.log"
+check "memory budget: the refusal names the budget, its source and the engine's figures" \
+  grep -q "ERROR memory budget: .*needs more memory than the 1\.0[^ ]*MB this filter allows itself (the limit set by REFSR_MEMORY_BUDGET_MIB).*: .*memory budget of 1 MB" "$T/budget.log"
+
 # 2. the refsr command on the same inputs
 check "refsr command: RGB" "$REFSR" --weights "$W" -r "$T/ref.png" -o "$T/cli-rgb.png" "$T/lr.png"
 check "refsr command: grey" "$REFSR" --weights "$W" -r "$T/ref-grey.png" -o "$T/cli-grey.png" "$T/lr-grey.png"
 check "refsr command: self-reference" "$REFSR" --weights "$W" -r "$T/lr.png" -o "$T/cli-self.png" "$T/lr.png"
 
-# 3. in German, French and Spanish, with a memory budget of 8 GiB: the
-#    menu label and six refusals — a layer too large for the budget even
-#    with the smallest reference, a reference that makes the run too
-#    large, a layer and a reference over the engine's pixel limits (these
-#    four from the sizes alone, before a pixel is read; the large layers
-#    are never filled, so GIMP holds no memory for them), a file the
+# 3. in German, French and Spanish, with a memory budget of 1 GiB: the
+#    menu label and eight refusals — a layer too large for the budget even
+#    in the smallest tiles with the smallest reference, tiles chosen too
+#    large when automatic ones would fit (both with the fixture layer as
+#    reference), a reference that makes the run too large, a layer and a
+#    reference over the engine's pixel limits, a layer too large to be its
+#    own reference (these six from the sizes alone, before a pixel is read; the large
+#    layers are never filled, so GIMP holds no memory for them), a file the
 #    engine's loader rejects, a reference the plug-in finds too small —,
 #    each the msgstr of po/LANG.po in full with its numbers filled in; in
 #    the first language also the command's grey output converted the way
-#    GIMP converts to grey.  The sizes: 1000 x 1000 needs more than 8 GiB
-#    with any model configuration (over 3000 floats per pixel in the main
-#    network); a 4000 x 4000 reference needs 165 floats per pixel, 10.6 GB,
-#    while the fixture layer alone needs far less; 1500 x 1500 is over
-#    REFSR_MAX_LR_PIXELS (2.1 megapixels), 6000 x 6000 over
-#    REFSR_MAX_REF_PIXELS (33.5 megapixels).
+#    GIMP converts to grey.  The sizes: 11000 x 11000 (121 megapixels)
+#    needs over 1.4 GB for S and the search's indices alone, which the
+#    engine keeps for the whole layer; tiles of 1024 on a 1024 x 1024
+#    layer need some 30 GB in the main network, automatic ones far less; a
+#    4000 x 4000 reference's features take 8 GB while the fixture layer
+#    alone needs far less than 1 GiB; 12000 x 12000 is over
+#    REFSR_MAX_LR_PIXELS (134 megapixels), 6000 x 6000 over
+#    REFSR_MAX_REF_PIXELS (33.5 megapixels), as reference or as its own.
 cat >"$T/lang.py" <<EOF
 import os
 from gi.repository import Gimp, Gio
@@ -124,24 +145,29 @@ def blank(name, width, height):
     img.insert_layer(layer, None, 0)
     return img, layer
 tiny, tiny_layer = blank("winzig", 2, 2)
-big, big_layer = blank("gross", 1000, 1000)
-huge, huge_layer = blank("riesig", 1500, 1500)
+big, big_layer = blank("gross", 11000, 11000)
+square, square_layer = blank("quadrat", 1024, 1024)
+huge, huge_layer = blank("riesig", 12000, 12000)
 big_ref, big_ref_layer = blank("weit", 4000, 4000)
 huge_ref, huge_ref_layer = blank("enorm", 6000, 6000)
-def refusal(tag, weights, reference=None, target=image):
+def refusal(tag, weights, reference=None, target=image, tile_size=0):
     config = proc.create_config()
     config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
     config.set_property("image", target)
     config.set_core_object_array("drawables", target.get_layers())
     config.set_property("weights-file", Gio.File.new_for_path(weights))
     config.set_property("reference-layer", reference)
+    config.set_property("tile-size", tile_size)
     values = proc.run(config)
     print("STATUS-" + tag, values.index(0).value_nick)
     print("MESSAGE-" + tag, values.index(1) if values.length() > 1 else "")
-refusal("MEMORY-LAYER", "$W", None, big)
+small = image.get_layers()[0]
+refusal("MEMORY-LAYER", "$W", small, big)
+refusal("MEMORY-TILE", "$W", small, square, 1024)
 refusal("MEMORY-REF", "$W", big_ref_layer)
 refusal("PIXELS-LAYER", "$W", None, huge)
 refusal("PIXELS-REF", "$W", huge_ref_layer)
+refusal("PIXELS-SELF", "$W", None, huge_ref)
 refusal("WEIGHTS", "$T/lr.png")
 refusal("TINY", "$W", tiny_layer)
 if os.path.exists("$T/cli-grey.png") and not os.path.exists("$T/cli-grey-y.png"):
@@ -156,30 +182,36 @@ for spec in de:de_DE:German fr:fr_FR:French es:es_ES:Spanish; do
   lang=${spec%%:*}; rest=${spec#*:}; locale=${rest%%:*}.UTF-8; name=${rest#*:}
   po=$SOURCE_PO/$lang.po
   log=$T/$lang.log
-  REFSR_MEMORY_BUDGET_MIB=8192 run_gimp "$T/home-$lang" "$locale" python-fu-eval \
+  REFSR_MEMORY_BUDGET_MIB=1024 run_gimp "$T/home-$lang" "$locale" python-fu-eval \
     "exec(open('$T/lang.py').read())" >"$log" 2>&1
   check "$name: the menu label is translated" \
     $POMATCH "$po" "$log" LABEL "Reference _Super-Resolution…"
-  check "$name: a layer too large for the memory budget is refused, translated" \
-    $POMATCH "$po" "$log" MESSAGE-MEMORY-LAYER "Enlarging this %d × %d layer needs about %s of memory, more than the %s this filter allows itself (%s), even with the smallest reference.  Tiled processing is not available yet: enlarge a part of the layer (select the part, then Image ▸ Crop to Selection) or make it smaller first (Layer ▸ Scale Layer…)." \
-    1000 1000 "*" "*" "*REFSR_MEMORY_BUDGET_MIB*"
+  check "$name: a layer too large for the memory budget even in tiles is refused, translated" \
+    $POMATCH "$po" "$log" MESSAGE-MEMORY-LAYER "Enlarging this %d × %d layer needs more memory than the %s this filter allows itself (%s), even in the smallest tiles and with the smallest reference.  Enlarge a part of the layer (select the part, then Image ▸ Crop to Selection) or make it smaller first (Layer ▸ Scale Layer…): %s" \
+    11000 11000 "*" "*REFSR_MEMORY_BUDGET_MIB*" "*"
+  check "$name: tiles too large for the memory budget are refused, translated" \
+    $POMATCH "$po" "$log" MESSAGE-MEMORY-TILE "Enlarging this %d × %d layer in tiles of %d pixels needs more memory than the %s this filter allows itself (%s).  Choose a smaller tile size, or 0 to let the filter choose tiles that fit: %s" \
+    1024 1024 1024 "*" "*REFSR_MEMORY_BUDGET_MIB*" "*"
   check "$name: a reference that makes the run too large is named, translated" \
-    $POMATCH "$po" "$log" MESSAGE-MEMORY-REF "Enlarging this %d × %d layer with the %d × %d reference layer “%s” needs about %s of memory, more than the %s this filter allows itself (%s); the layer alone would fit.  Make the reference smaller (Layer ▸ Scale Layer… in its image) or choose a smaller reference layer." \
-    "$LR_W" "$LR_H" 4000 4000 weit "*" "*" "*REFSR_MEMORY_BUDGET_MIB*"
+    $POMATCH "$po" "$log" MESSAGE-MEMORY-REF "Enlarging this %d × %d layer with the %d × %d reference layer “%s” needs more memory than the %s this filter allows itself (%s), even in the smallest tiles; the layer alone would fit.  Make the reference smaller (Layer ▸ Scale Layer… in its image) or choose a smaller reference layer: %s" \
+    "$LR_W" "$LR_H" 4000 4000 weit "*" "*REFSR_MEMORY_BUDGET_MIB*" "*"
   check "$name: a layer over the engine's pixel limit is refused, translated" \
-    $POMATCH "$po" "$log" MESSAGE-PIXELS-LAYER "The layer is %d × %d pixels (%s megapixels); the network enlarges at most %s megapixels at a time.  Enlarge a part of it (select the part, then Image ▸ Crop to Selection) or make it smaller first (Layer ▸ Scale Layer…)." \
-    1500 1500 "*" "*"
+    $POMATCH "$po" "$log" MESSAGE-PIXELS-LAYER "The layer is %d × %d pixels (%s megapixels); the filter enlarges layers of at most %s megapixels.  Enlarge a part of it (select the part, then Image ▸ Crop to Selection) or make it smaller first (Layer ▸ Scale Layer…)." \
+    12000 12000 "*" "*"
   check "$name: a reference over the engine's pixel limit is refused, translated" \
     $POMATCH "$po" "$log" MESSAGE-PIXELS-REF "The reference layer “%s” is %d × %d pixels (%s megapixels); a reference may have at most %s megapixels.  Make it smaller (Layer ▸ Scale Layer… in its image) or choose another reference layer." \
     enorm 6000 6000 "*" "*"
+  check "$name: a layer too large to be its own reference is refused, translated" \
+    $POMATCH "$po" "$log" MESSAGE-PIXELS-SELF "The layer is %d × %d pixels (%s megapixels); to serve as its own reference it may have at most %s megapixels.  Choose a reference layer." \
+    6000 6000 "*" "*"
   check "$name: the engine's refusal of a weights file is translated, its detail kept" \
     $POMATCH "$po" "$log" MESSAGE-WEIGHTS "The weights file is not a TTSR model this filter can use; choose a .safetensors file or the official TTSR .pt checkpoint: %s" \
     "*$T/lr.png*"
   check "$name: a too small reference is refused in $name" \
     $POMATCH "$po" "$log" MESSAGE-TINY "The reference layer “%s” is %d × %d pixels; a reference must be at least %d × %d.  Choose a larger reference layer." \
     winzig 2 2 "*" "*"
-  check "$name: the six refusals are PDB execution errors" \
-    test "$(grep -c '^STATUS-[A-Z-]* execution-error$' "$log")" -eq 6
+  check "$name: the eight refusals are PDB execution errors" \
+    test "$(grep -c '^STATUS-[A-Z-]* execution-error$' "$log")" -eq 8
   grep '^\(LABEL\|STATUS\|MESSAGE\)' "$log" | sed 's/^/# /'
 done
 
@@ -205,6 +237,14 @@ check "alpha: colour equals the refsr command exactly" \
   $COMPARE colour "$T/plugin-alpha.png" "$T/cli-rgb.png"
 check "alpha: enlarged 4x from the layer's own" \
   $COMPARE alpha "$T/lr-alpha.png" "$T/plugin-alpha.png" 4
+
+# 5. tiles: the engine keeps tiled and whole results within 1/255 (README
+#    "Tiles"); the plug-in adds nothing of its own to that, writing each
+#    tile where it belongs; alpha does not depend on the tiles at all.
+check "tiles: tile-size 32 agrees with tile-size 0 within 1/255 (PSNR >= 70 dB)" \
+  $COMPARE close "$T/plugin-tile32.png" "$T/plugin-tile0.png" 1 70
+check "tiles: alpha at 2x in tiles of 8 is the layer's own, enlarged" \
+  $COMPARE alpha "$T/lr-alpha.png" "$T/plugin-alpha-tiled.png" 2
 
 echo "1..$n"
 [ $fails -eq 0 ]
