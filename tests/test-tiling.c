@@ -2,8 +2,9 @@
  * identical hard-attention indices and S (the search margin is exact),
  * and an output within 1/255 (PSNR >= 70 dB) at every tile size >= 32;
  * odd sizes, tiles smaller than the margin, an LR of 5×7, a reference
- * smaller than a tile; and the reference built in strips equal to the
- * reference built whole.
+ * smaller than a tile; the reference built in strips equal to the
+ * reference built whole; tiles handed out as they are done, a cancel
+ * between them, a prepared reference, images larger than a tile.
  *
  *   test-tiling DEMO-DIR   (lr.png, ref.png from refsr-make-demo)
  *
@@ -266,6 +267,221 @@ test_budget (void)
   pair_clear (&pair);
 }
 
+/* Tiles handed to the caller as they are done. */
+typedef struct
+{
+  guint8 *pixels;      /* the whole output, assembled */
+  float *sr;
+  int width, height;
+  int n_tiles, next_x, next_y, row_height;
+  int cancel_after;    /* raise cancel after this many tiles (0: never) */
+  atomic_int cancel;
+  gboolean fail;       /* refuse the first tile */
+} Collector;
+
+static gboolean
+collect_tile (const RefsrTile *t, void *data, GError **error)
+{
+  Collector *c = data;
+  gsize plane = (gsize) c->width * c->height;
+
+  if (c->fail)
+    {
+      g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_NOSPC,
+                           "disk full");
+      return FALSE;
+    }
+  /* raster order: left to right, then the next row of tiles */
+  if (t->x == 0 && c->n_tiles > 0)
+    {
+      c->next_y += c->row_height;
+      c->next_x = 0;
+    }
+  g_assert_cmpint (t->x, ==, c->next_x);
+  g_assert_cmpint (t->y, ==, c->next_y);
+  g_assert_cmpint (t->x + t->width, <=, c->width);
+  g_assert_cmpint (t->y + t->height, <=, c->height);
+  c->next_x += t->width;
+  c->row_height = t->height;
+  for (int y = 0; y < t->height; y++)
+    {
+      memcpy (c->pixels + ((gsize) (t->y + y) * c->width + t->x) * 3,
+              t->pixels + (gsize) y * t->width * 3, (gsize) t->width * 3);
+      for (int ch = 0; ch < 3; ch++)
+        memcpy (c->sr + ch * plane + (gsize) (t->y + y) * c->width + t->x,
+                t->sr + ((gsize) ch * t->height + y) * t->width,
+                (gsize) t->width * sizeof (float));
+    }
+  if (++c->n_tiles == c->cancel_after)
+    atomic_store (&c->cancel, 1);
+  return TRUE;
+}
+
+static void
+collector_init (Collector *c, const RefsrImage *lr, RefsrOptions *options)
+{
+  memset (c, 0, sizeof *c);
+  c->width = 4 * lr->width;
+  c->height = 4 * lr->height;
+  c->pixels = g_malloc0 ((gsize) c->width * c->height * 3);
+  c->sr = g_malloc0 ((gsize) c->width * c->height * 3 * sizeof (float));
+  options->tile_done = collect_tile;
+  options->tile_data = c;
+  options->cancel = &c->cancel;
+}
+
+static void
+collector_clear (Collector *c)
+{
+  g_free (c->pixels);
+  g_free (c->sr);
+}
+
+/* The output handed out tile by tile, in raster order, each part once, is
+ * the output of the same run kept whole, bit for bit; the result then
+ * holds no pixels. */
+static void
+test_streamed (void)
+{
+  g_autoptr (RefsrModel) model = fixture_model ("weights-1+1+1+1-seed1.safetensors");
+  g_autoptr (GError) error = NULL;
+  Fixture *f = fixture_open ("case-b.safetensors");
+  RefsrImage lr = fixture_rgb (f, "lr_u8"), ref = fixture_rgb (f, "ref_u8");
+  static const int tiles[] = { 13, 0 };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (tiles); i++)
+    {
+      RefsrOptions options = REFSR_OPTIONS_INIT;
+      Collector c;
+      g_autoptr (RefsrResult) kept = NULL, streamed = NULL;
+      gsize n = (gsize) 16 * lr.width * lr.height * 3;
+      int nx, ny;
+
+      options.n_threads = 2;
+      options.tile_size = tiles[i];
+      kept = refsr_run (model, &lr, &ref, &options, &error);
+      g_assert_no_error (error);
+      collector_init (&c, &lr, &options);
+      streamed = refsr_run (model, &lr, &ref, &options, &error);
+      g_assert_no_error (error);
+      g_assert_null (streamed->pixels);
+      g_assert_null (streamed->sr);
+      g_assert_cmpmem (streamed->S, (gsize) lr.width * lr.height * 4,
+                       kept->S, (gsize) lr.width * lr.height * 4);
+      g_assert_cmpmem (c.pixels, n, kept->pixels, n);
+      g_assert_cmpmem (c.sr, n * sizeof (float), kept->sr,
+                       n * sizeof (float));
+      nx = tiles[i] > 0 ? (lr.width + tiles[i] - 1) / tiles[i] : 1;
+      ny = tiles[i] > 0 ? (lr.height + tiles[i] - 1) / tiles[i] : 1;
+      g_assert_cmpint (c.n_tiles, ==, nx * ny);
+      g_assert_cmpint (c.next_y + c.row_height, ==, c.height);
+      collector_clear (&c);
+    }
+  fixture_close (f);
+}
+
+/* A cancel raised after the first tile stops the run before the next one
+ * is handed out; a tile the caller cannot store stops it with the
+ * caller's error. */
+static void
+test_cancel_during_tiles (void)
+{
+  g_autoptr (RefsrModel) model = fixture_model ("weights-1+1+1+1-seed1.safetensors");
+  g_autoptr (GError) error = NULL;
+  Fixture *f = fixture_open ("case-b.safetensors");
+  RefsrImage lr = fixture_rgb (f, "lr_u8"), ref = fixture_rgb (f, "ref_u8");
+  RefsrOptions options = REFSR_OPTIONS_INIT;
+  Collector c;
+
+  options.tile_size = 13;
+  collector_init (&c, &lr, &options);
+  c.cancel_after = 1;
+  g_assert_null (refsr_run (model, &lr, &ref, &options, &error));
+  g_assert_error (error, REFSR_ERROR, REFSR_ERROR_CANCELLED);
+  g_assert_cmpint (c.n_tiles, ==, 1);
+  g_clear_error (&error);
+  collector_clear (&c);
+
+  collector_init (&c, &lr, &options);
+  c.fail = TRUE;
+  g_assert_null (refsr_run (model, &lr, &ref, &options, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOSPC);
+  collector_clear (&c);
+  fixture_close (f);
+}
+
+/* A reference prepared once serves several runs, each equal to refsr_run
+ * with the reference given whole; a model other than its own is refused. */
+static void
+test_prepared_reference (void)
+{
+  g_autoptr (RefsrModel) model = fixture_model ("weights-1+1+1+1-seed1.safetensors");
+  g_autoptr (RefsrModel) other = fixture_model ("weights-1+1+1+1-seed1.safetensors");
+  g_autoptr (GError) error = NULL;
+  Fixture *f = fixture_open ("case-b.safetensors");
+  RefsrImage lr = fixture_rgb (f, "lr_u8"), ref = fixture_rgb (f, "ref_u8");
+  RefsrImage crop = { lr.pixels, lr.width - 3, lr.height - 2, lr.rowstride };
+  const RefsrImage *lrs[] = { &lr, &crop };
+  RefsrOptions options = REFSR_OPTIONS_INIT;
+  g_autoptr (RefsrReference) prepared = NULL;
+  int w, h;
+
+  options.n_threads = 2;
+  prepared = refsr_reference_new (model, &ref, &options, &error);
+  g_assert_no_error (error);
+  refsr_reference_get_size (prepared, &w, &h);
+  g_assert_cmpint (w, ==, ref.width / 4 * 4);
+  g_assert_cmpint (h, ==, ref.height / 4 * 4);
+  for (gsize i = 0; i < G_N_ELEMENTS (lrs); i++)
+    {
+      g_autoptr (RefsrResult) once = refsr_run (model, lrs[i], &ref,
+                                                &options, &error);
+      g_autoptr (RefsrResult) again
+          = refsr_run_with_reference (model, lrs[i], prepared, &options,
+                                      &error);
+      gsize n = (gsize) once->width * once->height * 3;
+
+      g_assert_no_error (error);
+      g_assert_cmpmem (again->pixels, n, once->pixels, n);
+      g_assert_cmpmem (again->sr, n * sizeof (float), once->sr,
+                       n * sizeof (float));
+    }
+  g_assert_null (refsr_run_with_reference (other, &lr, prepared, &options,
+                                           &error));
+  g_assert_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT);
+  fixture_close (f);
+}
+
+/* Images larger than the largest tile are cut into tiles even without a
+ * budget, so every map stays int-indexed; the LR's old 2-megapixel cap is
+ * gone; keeping the textures of such an image is refused up front. */
+static void
+test_large_images (void)
+{
+  g_autoptr (RefsrModel) model = fixture_model ("weights-1+1+1+1-seed1.safetensors");
+  g_autoptr (GError) error = NULL;
+  RefsrOptions options = REFSR_OPTIONS_INIT;
+  RefsrEstimate e;
+  RefsrConfig config;
+  int w = REFSR_MAX_TILE_SIZE + 100, h = 3000;
+  g_autofree guint8 *pixels = g_malloc0 ((gsize) w
+                                         * (REFSR_MAX_TILE_SIZE + 1) * 3);
+  RefsrImage lr = { pixels, w, REFSR_MAX_TILE_SIZE + 1, w * 3 };
+  RefsrImage ref = { pixels, 64, 64, w * 3 };
+
+  refsr_model_get_config (model, &config);
+  g_assert_true (refsr_estimate (&config, w, h, 1000, 1000, NULL, &e,
+                                 &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (e.tile_size, ==, REFSR_MAX_TILE_SIZE);
+  g_assert_cmpint ((gint64) w * h, >, (gint64) G_MAXINT / 1024);
+  g_assert_cmpint ((gint64) w * h, <=, REFSR_MAX_LR_PIXELS);
+
+  options.keep_textures = TRUE;
+  g_assert_null (refsr_run (model, &lr, &ref, &options, &error));
+  g_assert_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -280,5 +496,9 @@ main (int argc, char **argv)
   g_test_add_func ("/tiling/small-and-odd", test_small_and_odd);
   g_test_add_func ("/tiling/reference-strips", test_reference_strips);
   g_test_add_func ("/tiling/budget", test_budget);
+  g_test_add_func ("/tiling/streamed", test_streamed);
+  g_test_add_func ("/tiling/cancel-during-tiles", test_cancel_during_tiles);
+  g_test_add_func ("/tiling/prepared-reference", test_prepared_reference);
+  g_test_add_func ("/tiling/large-images", test_large_images);
   return g_test_run ();
 }

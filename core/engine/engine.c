@@ -30,16 +30,28 @@ typedef struct
   const RefsrImage *lr;
   int h, w;                 /* LR size */
   guint8 *lr_up;            /* LR↑, Pillow bicubic, 4w × 4h RGB */
-  RefsrReferenceData ref;
+  RefsrReference *reference;
+  gboolean owns_reference;  /* refsr_run's own: freed as soon as unused */
+  RefsrTileFunc sink;       /* where finished tiles go */
+  void *sink_data;
   RefsrTileMargins margins;
   RefsrRunPlan plan;
   RefsrRect *tiles;
   int n_tiles;
   gint64 *idx;              /* h·w hard-attention indices */
-  RefsrTensor S, sr;        /* 1×h×w; 3×4h×4w */
+  RefsrTensor S;            /* 1×h×w */
+  RefsrTensor sr;           /* 3×4h×4w, and pixels, without tile_done */
+  guint8 *pixels;
   RefsrTensor t3, t2, t1;   /* whole maps, only with keep_textures */
   double macs_total, macs_done, macs_stage_start;
 } Run;
+
+/* A prepared reference: its features, and the model that made them. */
+struct RefsrReference
+{
+  const RefsrModel *model;
+  RefsrReferenceData data;
+};
 
 static void
 report (Run *run, const char *stage)
@@ -90,8 +102,40 @@ check_image (const RefsrImage *img, const char *what, int min_size,
   return TRUE;
 }
 
+static RefsrReference *
+reference_build (const RefsrModel *model, const RefsrImage *ref,
+                 int strip_rows, RefsrStripDone strip_done, void *strip_data,
+                 const RefsrExec *exec, GError **error)
+{
+  RefsrReference *reference = g_new0 (RefsrReference, 1);
+
+  reference->model = model;
+  if (!refsr_reference_data_build (&reference->data, &model->lte,
+                                   ref->pixels, ref->width, ref->height,
+                                   ref->rowstride, strip_rows, strip_done,
+                                   strip_data, exec, error))
+    g_clear_pointer (&reference, g_free);
+  return reference;
+}
+
+/* Keeps every tile in the result, for callers without tile_done. */
 static gboolean
-prepare (Run *run, const RefsrImage *ref, GError **error)
+keep_whole_output (const RefsrTile *tile, void *data, GError **error)
+{
+  Run *run = data;
+  RefsrTensor t = { 3, tile->height, tile->width, (float *) tile->sr };
+
+  refsr_tensor_copy_rect (&t, 0, 0, &run->sr, tile->x, tile->y, tile->width,
+                          tile->height);
+  for (int y = 0; y < tile->height; y++)
+    memcpy (run->pixels + ((gsize) (tile->y + y) * run->sr.w + tile->x) * 3,
+            tile->pixels + (gsize) y * tile->width * 3,
+            (gsize) tile->width * 3);
+  return TRUE;
+}
+
+static gboolean
+prepare (Run *run, GError **error)
 {
   int h = run->h, w = run->w;
 
@@ -99,20 +143,19 @@ prepare (Run *run, const RefsrImage *ref, GError **error)
   run->idx = run->lr_up ? refsr_try_alloc ((gsize) h * w, sizeof (gint64),
                                            error)
                         : NULL;
+  if (run->sink == keep_whole_output
+      && (!refsr_tensor_alloc (&run->sr, 3, 4 * h, 4 * w, error)
+          || (run->pixels = refsr_try_alloc ((gsize) 16 * h * w, 3, error))
+             == NULL))
+    return FALSE;
   return run->idx != NULL
          && refsr_tensor_alloc (&run->S, 1, h, w, error)
-         && refsr_tensor_alloc (&run->sr, 3, 4 * h, 4 * w, error)
          && (!run->options->keep_textures
              || (refsr_tensor_alloc (&run->t3, 256, h, w, error)
                  && refsr_tensor_alloc (&run->t2, 128, 2 * h, 2 * w, error)
                  && refsr_tensor_alloc (&run->t1, 64, 4 * h, 4 * w, error)))
          && refsr_pil_resize (run->lr->pixels, w, h, run->lr->rowstride, 3,
-                              run->lr_up, 4 * w, 4 * h, error)
-         && refsr_reference_data_build (&run->ref, &run->model->lte,
-                                        ref->pixels, ref->width, ref->height,
-                                        ref->rowstride, run->plan.strip_rows,
-                                        reference_strip_done, run,
-                                        &run->exec, error);
+                              run->lr_up, 4 * w, 4 * h, error);
 }
 
 /* Rows of the rectangle tile of a map the size of region (both in the
@@ -154,7 +197,7 @@ search_tile (Run *run, const RefsrRect *tile, GError **error)
       run->macs_done += refsr_lte_macs (4 * rh, 4 * rw);
       report (run, "features");
     }
-  ok = ok && refsr_search (&q.lv3, &run->ref.key, idx, S.data, &run->exec,
+  ok = ok && refsr_search (&q.lv3, &run->reference->data.key, idx, S.data, &run->exec,
                            error);
   if (ok)
     {
@@ -163,8 +206,9 @@ search_tile (Run *run, const RefsrRect *tile, GError **error)
                 idx + (gsize) (y - r.y0) * rw + (tile->x0 - r.x0),
                 (gsize) refsr_rect_width (tile) * sizeof (gint64));
       copy_interior (&S, &r, tile, 1, &run->S);
-      run->macs_done += refsr_search_macs (rh, rw, run->ref.height,
-                                           run->ref.width);
+      run->macs_done += refsr_search_macs (rh, rw,
+                                           run->reference->data.height,
+                                           run->reference->data.width);
       report (run, "search");
     }
   g_free (idx);
@@ -179,7 +223,8 @@ apply_forced_indices (Run *run, GError **error)
 {
   const gint64 *forced = run->forced_idx;
   gsize n = (gsize) run->h * run->w;
-  gsize q = (gsize) (run->ref.height / 4) * (run->ref.width / 4);
+  gsize q = (gsize) (run->reference->data.height / 4)
+            * (run->reference->data.width / 4);
 
   for (gsize p = 0; p < n; p++)
     if (forced[p] < 0 || (gsize) forced[p] >= q)
@@ -237,12 +282,42 @@ static void
 region_transfer (Run *run, const RefsrRect *r, RegionMaps *m)
 {
   int rw = refsr_rect_width (r), rh = refsr_rect_height (r);
+  const RefsrLteFeatures *value = &run->reference->data.value;
 
-  refsr_transfer (&run->ref.value.lv3, 1, m->idx, rh, rw, &m->t3, &run->exec);
-  refsr_transfer (&run->ref.value.lv2, 2, m->idx, rh, rw, &m->t2, &run->exec);
-  refsr_transfer (&run->ref.value.lv1, 4, m->idx, rh, rw, &m->t1, &run->exec);
+  refsr_transfer (&value->lv3, 1, m->idx, rh, rw, &m->t3, &run->exec);
+  refsr_transfer (&value->lv2, 2, m->idx, rh, rw, &m->t2, &run->exec);
+  refsr_transfer (&value->lv1, 4, m->idx, rh, rw, &m->t1, &run->exec);
   run->macs_done += refsr_transfer_macs (rh, rw);
   report (run, "transfer");
+}
+
+/* The tile's part of the region's output, in both forms, to the sink. */
+static gboolean
+deliver_tile (Run *run, const RefsrTensor *sr, const RefsrRect *region,
+              const RefsrRect *tile, GError **error)
+{
+  int tw = 4 * refsr_rect_width (tile), th = 4 * refsr_rect_height (tile);
+  RefsrTensor out = { 0 };
+  guint8 *rgb = refsr_try_alloc ((gsize) tw * th, 3, error);
+  gboolean ok = rgb != NULL && refsr_tensor_alloc (&out, 3, th, tw, error);
+
+  if (ok)
+    {
+      RefsrTile t = { 4 * tile->x0, 4 * tile->y0, tw, th, rgb, out.data };
+
+      refsr_tensor_copy_rect (sr, 4 * (tile->x0 - region->x0),
+                              4 * (tile->y0 - region->y0), &out, 0, 0, tw,
+                              th);
+      refsr_tensor_to_pixels (&out, rgb);
+      ok = run->sink (&t, run->sink_data, error);
+      if (!ok && error != NULL && *error == NULL)
+        g_set_error (error, REFSR_ERROR, REFSR_ERROR_IO,
+                     "The output tile at %d, %d could not be stored",
+                     t.x, t.y);
+    }
+  g_free (rgb);
+  refsr_tensor_clear (&out);
+  return ok;
 }
 
 /* The enlarged tile: transfer and main network over the tile and its
@@ -260,27 +335,24 @@ reconstruct_tile (Run *run, const RefsrRect *tile, gboolean last,
     region_transfer (run, &r, &m);
   /* The last tile's main network runs without the reference's features,
    * so a whole-image run peaks no higher than the main network itself. */
-  if (last)
-    refsr_reference_data_clear (&run->ref);
+  if (last && run->owns_reference)
+    refsr_reference_data_clear (&run->reference->data);
   ok = ok && refsr_exec_check (&run->exec, error);
   run->macs_stage_start = run->macs_done;
   ok = ok && refsr_tensor_alloc (&m.sr, 3, 4 * refsr_rect_height (&r),
                                  4 * refsr_rect_width (&r), error)
        && refsr_mainnet_forward (run->model, &m.lr, &m.S, &m.t3, &m.t2,
                                  &m.t1, &m.sr, mainnet_layer_done, run,
-                                 &run->exec, error);
-  if (ok)
+                                 &run->exec, error)
+       && deliver_tile (run, &m.sr, &r, tile, error);
+  if (ok && run->options->keep_textures)
     {
-      copy_interior (&m.sr, &r, tile, 4, &run->sr);
-      if (run->options->keep_textures)
-        {
-          copy_interior (&m.t3, &r, tile, 1, &run->t3);
-          copy_interior (&m.t2, &r, tile, 2, &run->t2);
-          copy_interior (&m.t1, &r, tile, 4, &run->t1);
-        }
+      copy_interior (&m.t3, &r, tile, 1, &run->t3);
+      copy_interior (&m.t2, &r, tile, 2, &run->t2);
+      copy_interior (&m.t1, &r, tile, 4, &run->t1);
     }
   region_maps_clear (&m);
-  return ok;
+  return ok && refsr_exec_check (&run->exec, error);
 }
 
 static gboolean
@@ -306,7 +378,9 @@ run_clear (Run *run)
 
   for (gsize i = 0; i < G_N_ELEMENTS (tensors); i++)
     refsr_tensor_clear (tensors[i]);
-  refsr_reference_data_clear (&run->ref);
+  if (run->owns_reference)
+    refsr_reference_free (run->reference);
+  g_free (run->pixels);
   g_free (run->lr_up);
   g_free (run->idx);
   g_free (run->tiles);
@@ -322,28 +396,22 @@ steal_floats (RefsrTensor *t, float **out)
 }
 
 static RefsrResult *
-make_result (Run *run, GError **error)
+make_result (Run *run)
 {
-  RefsrResult *result;
-  guint8 *rgb = refsr_try_alloc ((gsize) run->sr.h * run->sr.w, 3, error);
+  RefsrResult *result = g_new0 (RefsrResult, 1);
 
-  if (rgb == NULL)
-    return NULL;
-  refsr_tensor_to_pixels (&run->sr, rgb);
-  result = g_new0 (RefsrResult, 1);
   result->width = 4 * run->w;
   result->height = 4 * run->h;
-  result->pixels = rgb;
+  result->pixels = g_steal_pointer (&run->pixels);
   result->lr_width = run->w;
   result->lr_height = run->h;
-  result->ref_lv3_width = run->ref.width / 4;
-  result->ref_lv3_height = run->ref.height / 4;
+  result->ref_lv3_width = run->reference->data.width / 4;
+  result->ref_lv3_height = run->reference->data.height / 4;
   steal_floats (&run->sr, &result->sr);
   steal_floats (&run->S, &result->S);
   if (run->options->keep_textures)
     {
-      result->idx = run->idx;
-      run->idx = NULL;
+      result->idx = g_steal_pointer (&run->idx);
       steal_floats (&run->t3, &result->t_lv3);
       steal_floats (&run->t2, &result->t_lv2);
       steal_floats (&run->t1, &result->t_lv1);
@@ -367,43 +435,95 @@ thread_count (const RefsrOptions *options)
   return CLAMP (n, 1, limit);
 }
 
+/* Everything of a run but the reference's features: the options, the
+ * LR image and the plan for a reference of ref_width × ref_height. */
+static gboolean
+run_init (Run *run, const RefsrModel *model, const RefsrImage *lr,
+          int ref_width, int ref_height, const RefsrOptions *options,
+          GError **error)
+{
+  static const RefsrOptions defaults = REFSR_OPTIONS_INIT;
+
+  run->model = model;
+  run->options = options != NULL ? options : &defaults;
+  run->exec.n_threads = thread_count (run->options);
+  run->exec.cancel = run->options->cancel;
+  run->sink = run->options->tile_done;
+  run->sink_data = run->options->tile_data;
+  if (run->sink == NULL)
+    {
+      run->sink = keep_whole_output;
+      run->sink_data = run;
+    }
+  if (!check_image (lr, "low-resolution", 1, REFSR_MAX_LR_PIXELS, error))
+    return FALSE;
+  if (run->options->keep_textures
+      && (gint64) lr->width * lr->height
+             > (gint64) REFSR_MAX_TILE_SIZE * REFSR_MAX_TILE_SIZE)
+    {
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
+                   "Keeping the textures of a %d×%d image needs more than "
+                   "int-indexed maps hold: at most %d×%d LR pixels",
+                   lr->width, lr->height, REFSR_MAX_TILE_SIZE,
+                   REFSR_MAX_TILE_SIZE);
+      return FALSE;
+    }
+  run->lr = lr;
+  run->h = lr->height;
+  run->w = lr->width;
+  if (!refsr_run_plan (&model->config, run->w, run->h, ref_width,
+                       ref_height, run->exec.n_threads, run->options,
+                       &run->plan, error))
+    return FALSE;
+  refsr_tile_margins (&run->margins);
+  run->tiles = refsr_tiles (run->w, run->h, run->plan.tile_size,
+                            &run->n_tiles);
+  run->macs_total = run->plan.macs;
+  return TRUE;
+}
+
+/* The tiles, the result, and the end of the progress. */
+static RefsrResult *
+run_finish (Run *run, GError **error)
+{
+  RefsrResult *result = NULL;
+
+  if (prepare (run, error) && run_tiles (run, error))
+    result = make_result (run);
+  run_clear (run);
+  if (result != NULL && run->options->progress != NULL)
+    run->options->progress (1.0, "reconstruction",
+                            run->options->progress_data);
+  return result;
+}
+
 RefsrResult *
 refsr_run_with_indices (const RefsrModel *model, const RefsrImage *lr,
                         const RefsrImage *ref, const RefsrOptions *options,
                         const gint64 *forced_idx, GError **error)
 {
-  static const RefsrOptions defaults = REFSR_OPTIONS_INIT;
   Run run = { 0 };
-  RefsrResult *result = NULL;
 
   g_return_val_if_fail (model != NULL, NULL);
-  run.model = model;
-  run.options = options != NULL ? options : &defaults;
   run.forced_idx = forced_idx;
-  run.exec.n_threads = thread_count (run.options);
-  run.exec.cancel = run.options->cancel;
-  if (!check_image (lr, "low-resolution", 1, REFSR_MAX_LR_PIXELS, error)
-      || !check_image (ref, "reference", 4, REFSR_MAX_REF_PIXELS, error))
-    return NULL;
-  run.lr = lr;
-  run.h = lr->height;
-  run.w = lr->width;
-  if (!refsr_run_plan (&model->config, run.w, run.h, ref->width,
-                       ref->height, run.exec.n_threads,
-                       run.options->tile_size, run.options->max_memory,
-                       run.options->keep_textures, &run.plan, error))
-    return NULL;
-  refsr_tile_margins (&run.margins);
-  run.tiles = refsr_tiles (run.w, run.h, run.plan.tile_size, &run.n_tiles);
-  run.macs_total = run.plan.macs;
+  if (!check_image (ref, "reference", 4, REFSR_MAX_REF_PIXELS, error)
+      || !run_init (&run, model, lr, ref->width, ref->height, options,
+                    error))
+    {
+      run_clear (&run);
+      return NULL;
+    }
   report (&run, "features");
-  if (refsr_exec_check (&run.exec, error) && prepare (&run, ref, error)
-      && run_tiles (&run, error))
-    result = make_result (&run, error);
-  run_clear (&run);
-  if (result != NULL && run.options->progress != NULL)
-    run.options->progress (1.0, "reconstruction", run.options->progress_data);
-  return result;
+  run.owns_reference = TRUE;
+  if (!refsr_exec_check (&run.exec, error)
+      || (run.reference = reference_build (model, ref, run.plan.strip_rows,
+                                           reference_strip_done, &run,
+                                           &run.exec, error)) == NULL)
+    {
+      run_clear (&run);
+      return NULL;
+    }
+  return run_finish (&run, error);
 }
 
 RefsrResult *
@@ -411,6 +531,98 @@ refsr_run (const RefsrModel *model, const RefsrImage *lr,
            const RefsrImage *ref, const RefsrOptions *options, GError **error)
 {
   return refsr_run_with_indices (model, lr, ref, options, NULL, error);
+}
+
+RefsrResult *
+refsr_run_with_reference (const RefsrModel *model, const RefsrImage *lr,
+                          RefsrReference *reference,
+                          const RefsrOptions *options, GError **error)
+{
+  Run run = { 0 };
+
+  g_return_val_if_fail (model != NULL && reference != NULL, NULL);
+  if (reference->model != model)
+    {
+      g_set_error_literal (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
+                           "The reference was prepared with another model");
+      return NULL;
+    }
+  if (!run_init (&run, model, lr, reference->data.width,
+                 reference->data.height, options, error))
+    {
+      run_clear (&run);
+      return NULL;
+    }
+  run.reference = reference;
+  /* the reference's features are made already */
+  run.macs_total -= 2.0 * refsr_lte_macs (reference->data.height,
+                                          reference->data.width);
+  report (&run, "search");
+  if (!refsr_exec_check (&run.exec, error))
+    {
+      run_clear (&run);
+      return NULL;
+    }
+  return run_finish (&run, error);
+}
+
+typedef struct
+{
+  const RefsrOptions *options;
+  double done, total;
+} ReferenceProgress;
+
+static void
+reference_progress (double macs, void *data)
+{
+  ReferenceProgress *p = data;
+
+  p->done += macs;
+  if (p->options->progress != NULL)
+    p->options->progress (MIN (p->done / p->total, 1.0), "features",
+                          p->options->progress_data);
+}
+
+RefsrReference *
+refsr_reference_new (const RefsrModel *model, const RefsrImage *ref,
+                     const RefsrOptions *options, GError **error)
+{
+  static const RefsrOptions defaults = REFSR_OPTIONS_INIT;
+  RefsrExec exec = { 0 };
+  ReferenceProgress progress;
+
+  g_return_val_if_fail (model != NULL, NULL);
+  if (options == NULL)
+    options = &defaults;
+  if (!check_image (ref, "reference", 4, REFSR_MAX_REF_PIXELS, error))
+    return NULL;
+  exec.n_threads = thread_count (options);
+  exec.cancel = options->cancel;
+  progress.options = options;
+  progress.done = 0.0;
+  progress.total = 2.0 * refsr_lte_macs (ref->height / 4 * 4,
+                                         ref->width / 4 * 4);
+  return reference_build (model, ref,
+                          refsr_plan_strip_rows (ref->width, ref->height,
+                                                 options->max_memory),
+                          reference_progress, &progress, &exec, error);
+}
+
+void
+refsr_reference_free (RefsrReference *reference)
+{
+  if (reference == NULL)
+    return;
+  refsr_reference_data_clear (&reference->data);
+  g_free (reference);
+}
+
+void
+refsr_reference_get_size (const RefsrReference *reference, int *width,
+                          int *height)
+{
+  *width = reference->data.width;
+  *height = reference->data.height;
 }
 
 void
@@ -439,9 +651,7 @@ refsr_estimate (const RefsrConfig *config, int lr_width, int lr_height,
   if (options == NULL)
     options = &defaults;
   if (!refsr_run_plan (config, lr_width, lr_height, ref_width, ref_height,
-                       thread_count (options), options->tile_size,
-                       options->max_memory, options->keep_textures, &plan,
-                       error))
+                       thread_count (options), options, &plan, error))
     return FALSE;
   estimate->tile_size = plan.tile_size;
   estimate->peak_bytes = (guint64) plan.peak_bytes;

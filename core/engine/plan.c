@@ -43,19 +43,22 @@ typedef struct
   int w, h, W, H;       /* LR; reference cropped to multiples of 4 */
   int n_threads;
   gboolean keep_textures;
+  gboolean streamed;    /* tiles go to the caller: no whole output here */
   RefsrTileMargins margins;
 } Sizes;
 
 /* What stays allocated from start to end: the output's float and 8-bit
- * copies, S and the indices, the T maps when they are kept; the model and
- * the per-thread scratch of the convolutions. */
+ * copies unless tiles are handed out, S and the indices, the T maps when
+ * they are kept; the model and the per-thread scratch of the
+ * convolutions. */
 static double
 fixed_bytes (const Sizes *s)
 {
   double p = (double) s->w * s->h;
   double textures = s->keep_textures ? 1792.0 * 4 * p : 0.0;
+  double output = s->streamed ? 0.0 : 192.0 + 48.0;
 
-  return (192.0 + 48.0 + 12.0) * p + textures
+  return (output + 12.0) * p + textures
          + 16.0 * MB * s->n_threads + 64.0 * MB;
 }
 
@@ -81,14 +84,17 @@ search_tile_bytes (const Sizes *s, int tile)
 }
 
 /* The reconstruction of one tile: its T maps (1792 floats per LR pixel)
- * and about six f-channel maps at 4× in the main network. */
+ * and about six f-channel maps at 4× in the main network; then the tile's
+ * own output in both forms (240 bytes per LR pixel), as it is handed
+ * out. */
 static double
 reconstruct_tile_bytes (const Sizes *s, int tile)
 {
   int rw, rh;
 
   region_size (s, tile, s->margins.reconstruct, &rw, &rh);
-  return (1792.0 + 6.0 * s->config->n_feats * 16 + 48.0 + 8.0) * 4 * rw * rh;
+  return (1792.0 + 6.0 * s->config->n_feats * 16 + 48.0 + 8.0) * 4 * rw * rh
+         + 240.0 * MIN (tile, s->w) * MIN (tile, s->h);
 }
 
 static double
@@ -129,13 +135,13 @@ plan_macs (const Sizes *s, int tile)
 
 /* Reference rows per strip: the whole reference without a budget; with
  * one, strips whose LTE takes at most a quarter of it. */
-static int
-choose_strip_rows (const Sizes *s, guint64 max_memory)
+int
+refsr_plan_strip_rows (int ref_width, int ref_height, guint64 max_memory)
 {
-  int rows = s->H;
+  int rows = ref_height / 4 * 4;
 
   while (max_memory > 0 && rows > 4
-         && refsr_reference_strip_bytes (s->W, rows) > max_memory / 4.0)
+         && refsr_reference_strip_bytes (ref_width, rows) > max_memory / 4.0)
     rows = MAX (rows / 2 / 4 * 4, 4);
   return rows;
 }
@@ -156,16 +162,21 @@ refuse (const Sizes *s, double needed, guint64 max_memory, GError **error)
 
 gboolean
 refsr_run_plan (const RefsrConfig *config, int lr_width, int lr_height,
-                int ref_width, int ref_height, int n_threads, int tile_size,
-                guint64 max_memory, gboolean keep_textures,
-                RefsrRunPlan *plan, GError **error)
+                int ref_width, int ref_height, int n_threads,
+                const RefsrOptions *options, RefsrRunPlan *plan,
+                GError **error)
 {
   Sizes s = { config, lr_width, lr_height, ref_width / 4 * 4,
-              ref_height / 4 * 4, MAX (n_threads, 1), keep_textures, { 0 } };
-  int whole = MAX (lr_width, lr_height);
+              ref_height / 4 * 4, MAX (n_threads, 1),
+              options->keep_textures, options->tile_done != NULL, { 0 } };
+  int tile_size = options->tile_size;
+  guint64 max_memory = options->max_memory;
+  /* one tile, unless the image is larger than the largest tile */
+  int whole = MIN (MAX (lr_width, lr_height), REFSR_MAX_TILE_SIZE);
 
   refsr_tile_margins (&s.margins);
-  plan->strip_rows = choose_strip_rows (&s, max_memory);
+  plan->strip_rows = refsr_plan_strip_rows (ref_width, ref_height,
+                                            max_memory);
   if (tile_size > 0 || max_memory == 0)
     {
       plan->tile_size = tile_size > 0 ? MIN (tile_size, whole) : whole;

@@ -11,7 +11,8 @@
 typedef struct
 {
   int tile_size;     /* LR pixels per tile side; the whole image is one
-                      * tile of max(width, height) */
+                      * tile of max(width, height) when that is at most
+                      * REFSR_MAX_TILE_SIZE */
   int strip_rows;    /* reference rows per strip of its features */
   double peak_bytes; /* the most the run allocates at once */
   double macs;       /* multiply-accumulates of every pass, margins too */
@@ -24,9 +25,12 @@ typedef struct
  * fit. */
 gboolean refsr_run_plan (const RefsrConfig *config, int lr_width,
                          int lr_height, int ref_width, int ref_height,
-                         int n_threads, int tile_size, guint64 max_memory,
-                         gboolean keep_textures, RefsrRunPlan *plan,
-                         GError **error);
+                         int n_threads, const RefsrOptions *options,
+                         RefsrRunPlan *plan, GError **error);
+
+/* Reference rows per strip of its features, for a budget (0: none). */
+int refsr_plan_strip_rows (int ref_width, int ref_height,
+                           guint64 max_memory);
 
 /* Multiply-accumulates of one search of h×w LR positions against a
  * reference of H×W pixels, and of one texture transfer of h×w. */
