@@ -306,7 +306,7 @@ test_torch_fast_vs_ref (void)
     for (int factor = 2; factor <= 4; factor += 2)
       {
         RefsrTensor in, want, one, two;
-        RefsrExec exec1 = { 1, NULL }, exec2 = { 2, NULL };
+        RefsrExec exec1 = { .n_threads = 1 }, exec2 = { .n_threads = 2 };
         int c = sizes[s][0], h = sizes[s][1], w = sizes[s][2];
         gsize n = (gsize) c * h * w * factor * factor;
 

@@ -44,6 +44,9 @@ typedef struct
   guint8 *pixels;
   RefsrTensor t3, t2, t1;   /* whole maps, only with keep_textures */
   double macs_total, macs_done, macs_stage_start;
+  const char *stage;        /* of the op under way, for its ticks */
+  double shown;             /* the fraction last reported */
+  gint64 tick_us;           /* when a tick last reported */
 } Run;
 
 /* A prepared reference: its features, and the model that made them. */
@@ -53,12 +56,38 @@ struct RefsrReference
   RefsrReferenceData data;
 };
 
+/* Reports done + macs of the whole run's work under the current stage,
+ * never going back (the ops' own counts and the plan's differ a little). */
+static void
+show (Run *run, double macs)
+{
+  double f = MIN (macs / run->macs_total, 1.0);
+
+  if (run->options->progress == NULL || f < run->shown)
+    return;
+  run->shown = f;
+  run->options->progress (f, run->stage, run->options->progress_data);
+}
+
 static void
 report (Run *run, const char *stage)
 {
-  if (run->options->progress != NULL)
-    run->options->progress (MIN (run->macs_done / run->macs_total, 1.0),
-                            stage, run->options->progress_data);
+  run->stage = stage;
+  show (run, run->macs_done);
+}
+
+/* An op under way: progress moves within long layers and searches too,
+ * at most ten times a second. */
+static void
+tick (double macs, void *data)
+{
+  Run *run = data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (now - run->tick_us < G_USEC_PER_SEC / 10)
+    return;
+  run->tick_us = now;
+  show (run, run->macs_done + macs);
 }
 
 static void
@@ -183,6 +212,7 @@ search_tile (Run *run, const RefsrRect *tile, GError **error)
   gint64 *idx = refsr_try_alloc ((gsize) rw * rh, sizeof (gint64), error);
   gboolean ok;
 
+  run->stage = "features";
   ok = idx != NULL
        && refsr_tensor_alloc (&S, 1, rh, rw, error)
        && refsr_pixels_to_tensor (run->lr_up + ((gsize) 4 * r.y0 * 4 * run->w
@@ -196,9 +226,10 @@ search_tile (Run *run, const RefsrRect *tile, GError **error)
        * mean the same with and without tiles */
       run->macs_done += refsr_lte_macs (4 * rh, 4 * rw);
       report (run, "features");
+      run->stage = "search";
     }
-  ok = ok && refsr_search (&q.lv3, &run->reference->data.key, idx, S.data, &run->exec,
-                           error);
+  ok = ok && refsr_search (&q.lv3, &run->reference->data.key, idx, S.data,
+                           &run->exec, error);
   if (ok)
     {
       for (int y = tile->y0; y < tile->y1; y++)
@@ -284,6 +315,7 @@ region_transfer (Run *run, const RefsrRect *r, RegionMaps *m)
   int rw = refsr_rect_width (r), rh = refsr_rect_height (r);
   const RefsrLteFeatures *value = &run->reference->data.value;
 
+  run->stage = "transfer";
   refsr_transfer (&value->lv3, 1, m->idx, rh, rw, &m->t3, &run->exec);
   refsr_transfer (&value->lv2, 2, m->idx, rh, rw, &m->t2, &run->exec);
   refsr_transfer (&value->lv1, 4, m->idx, rh, rw, &m->t1, &run->exec);
@@ -339,6 +371,7 @@ reconstruct_tile (Run *run, const RefsrRect *tile, gboolean last,
     refsr_reference_data_clear (&run->reference->data);
   ok = ok && refsr_exec_check (&run->exec, error);
   run->macs_stage_start = run->macs_done;
+  run->stage = "reconstruction";
   ok = ok && refsr_tensor_alloc (&m.sr, 3, 4 * refsr_rect_height (&r),
                                  4 * refsr_rect_width (&r), error)
        && refsr_mainnet_forward (run->model, &m.lr, &m.S, &m.t3, &m.t2,
@@ -448,6 +481,9 @@ run_init (Run *run, const RefsrModel *model, const RefsrImage *lr,
   run->options = options != NULL ? options : &defaults;
   run->exec.n_threads = thread_count (run->options);
   run->exec.cancel = run->options->cancel;
+  run->exec.tick = tick;
+  run->exec.tick_data = run;
+  run->stage = "features";
   run->sink = run->options->tile_done;
   run->sink_data = run->options->tile_data;
   if (run->sink == NULL)
