@@ -29,7 +29,6 @@ typedef struct
   RefsrExec exec;
   const RefsrImage *lr;
   int h, w;                 /* LR size */
-  guint8 *lr_up;            /* LR↑, Pillow bicubic, 4w × 4h RGB */
   RefsrReference *reference;
   gboolean owns_reference;  /* refsr_run's own: freed as soon as unused */
   RefsrTileFunc sink;       /* where finished tiles go */
@@ -168,10 +167,7 @@ prepare (Run *run, GError **error)
 {
   int h = run->h, w = run->w;
 
-  run->lr_up = refsr_try_alloc ((gsize) 16 * h * w, 3, error);
-  run->idx = run->lr_up ? refsr_try_alloc ((gsize) h * w, sizeof (gint64),
-                                           error)
-                        : NULL;
+  run->idx = refsr_try_alloc ((gsize) h * w, sizeof (gint64), error);
   if (run->sink == keep_whole_output
       && (!refsr_tensor_alloc (&run->sr, 3, 4 * h, 4 * w, error)
           || (run->pixels = refsr_try_alloc ((gsize) 16 * h * w, 3, error))
@@ -182,9 +178,7 @@ prepare (Run *run, GError **error)
          && (!run->options->keep_textures
              || (refsr_tensor_alloc (&run->t3, 256, h, w, error)
                  && refsr_tensor_alloc (&run->t2, 128, 2 * h, 2 * w, error)
-                 && refsr_tensor_alloc (&run->t1, 64, 4 * h, 4 * w, error)))
-         && refsr_pil_resize (run->lr->pixels, w, h, run->lr->rowstride, 3,
-                              run->lr_up, 4 * w, 4 * h, error);
+                 && refsr_tensor_alloc (&run->t1, 64, 4 * h, 4 * w, error)));
 }
 
 /* Rows of the rectangle tile of a map the size of region (both in the
@@ -198,6 +192,25 @@ copy_interior (const RefsrTensor *src, const RefsrRect *region,
                           scale * tile->x0, scale * tile->y0,
                           scale * refsr_rect_width (tile),
                           scale * refsr_rect_height (tile));
+}
+
+/* LR↑ over the region r of the LR image (Pillow's bicubic, as the whole
+ * LR↑ has it there) as the network's input. */
+static gboolean
+upscaled_region (Run *run, const RefsrRect *r, RefsrTensor *x, GError **error)
+{
+  RefsrRect up = { 4 * r->x0, 4 * r->y0, 4 * r->x1, 4 * r->y1 };
+  int uw = refsr_rect_width (&up), uh = refsr_rect_height (&up);
+  guint8 *rgb = refsr_try_alloc ((gsize) uw * uh, 3, error);
+  gboolean ok = rgb != NULL
+                && refsr_pil_resize_window (run->lr->pixels, run->w, run->h,
+                                            run->lr->rowstride, 3, 4 * run->w,
+                                            4 * run->h, &up, rgb, uw * 3,
+                                            error)
+                && refsr_pixels_to_tensor (rgb, uw, uh, uw * 3, x, error);
+
+  g_free (rgb);
+  return ok;
 }
 
 /* Indices and S of the tile's positions: the LTE of LR↑ over the tile and
@@ -215,9 +228,7 @@ search_tile (Run *run, const RefsrRect *tile, GError **error)
   run->stage = "features";
   ok = idx != NULL
        && refsr_tensor_alloc (&S, 1, rh, rw, error)
-       && refsr_pixels_to_tensor (run->lr_up + ((gsize) 4 * r.y0 * 4 * run->w
-                                                + 4 * r.x0) * 3,
-                                  4 * rw, 4 * rh, 4 * run->w * 3, &x, error)
+       && upscaled_region (run, &r, &x, error)
        && refsr_lte_forward (&run->model->lte, &x, 4u, &q, &run->exec,
                              error);
   if (ok)
@@ -396,7 +407,6 @@ run_tiles (Run *run, GError **error)
   for (int i = 0; ok && i < run->n_tiles; i++)
     ok = search_tile (run, &run->tiles[i], error);
   ok = ok && (run->forced_idx == NULL || apply_forced_indices (run, error));
-  g_clear_pointer (&run->lr_up, g_free);
   for (int i = 0; ok && i < run->n_tiles; i++)
     ok = reconstruct_tile (run, &run->tiles[i], i == run->n_tiles - 1,
                            error);
@@ -414,7 +424,6 @@ run_clear (Run *run)
   if (run->owns_reference)
     refsr_reference_free (run->reference);
   g_free (run->pixels);
-  g_free (run->lr_up);
   g_free (run->idx);
   g_free (run->tiles);
 }
