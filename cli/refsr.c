@@ -369,75 +369,117 @@ check_files (const CliArgs *args, const char *output, Targets *targets,
   return ok;
 }
 
-/* The result's pixels at scale × the LR size: the 4× ones themselves, or
- * reduced from them (NULL on failure); *reduced is what to free. */
-static const guint8 *
-output_pixels (const RefsrResult *r, int scale, guint8 **reduced,
-               GError **error)
+/* The 4× output as the tiles arrive: 8-bit RGB, or, for a 16-bit LR file
+ * enlarged 4×, 16-bit samples of the float result.  The engine never
+ * holds the whole output in float; this is the only copy. */
+typedef struct
 {
-  RefsrImage sr = { r->pixels, r->width, r->height, r->width * 3 };
-  int width = r->lr_width * scale, height = r->lr_height * scale;
+  int width, height;
+  guint8 *pixels;   /* packed RGB rows, or NULL */
+  guint16 *wide;    /* packed RGB rows, or NULL */
+} Canvas;
 
-  *reduced = NULL;
-  if (scale == 4)
-    return r->pixels;
-  *reduced = g_try_malloc ((gsize) width * height * 3);
-  if (*reduced == NULL)
-    g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
-                 "Out of memory reducing the result to %d×%d", width,
-                 height);
-  else if (!refsr_resize_rgb (&sr, *reduced, width, height, error))
-    g_clear_pointer (reduced, g_free);
-  return *reduced;
-}
-
-/* The engine's float result as 16-bit samples, packed RGB rows:
- * (v + 1) / 2 · 65535 rounded to nearest, clamped; NULL on failure. */
-static guint16 *
-samples16 (const RefsrResult *r, GError **error)
+static gboolean
+canvas_init (Canvas *canvas, int lr_width, int lr_height, gboolean wide,
+             GError **error)
 {
-  gsize plane = (gsize) r->width * r->height;
-  guint16 *rgb = g_try_malloc (plane * 3 * sizeof *rgb);
+  gsize n = (gsize) 16 * lr_width * lr_height * 3;
 
-  if (rgb == NULL)
+  canvas->width = 4 * lr_width;
+  canvas->height = 4 * lr_height;
+  if (wide)
+    canvas->wide = g_try_malloc (n * sizeof (guint16));
+  else
+    canvas->pixels = g_try_malloc (n);
+  if (canvas->wide == NULL && canvas->pixels == NULL)
     {
       g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
-                   "Out of memory making a %d×%d 16-bit PNG", r->width,
-                   r->height);
-      return NULL;
+                   "Out of memory for the %d×%d result", canvas->width,
+                   canvas->height);
+      return FALSE;
     }
-  for (gsize i = 0; i < plane; i++)
-    for (int c = 0; c < 3; c++)
-      {
-        double v = ((double) r->sr[c * plane + i] + 1.0) * 0.5;
+  return TRUE;
+}
 
-        rgb[i * 3 + c] = (guint16) (v > 0.0 ? MIN (v, 1.0) * 65535.0 + 0.5
-                                            : 0.0);
-      }
-  return rgb;
+static void
+canvas_clear (Canvas *canvas)
+{
+  g_clear_pointer (&canvas->pixels, g_free);
+  g_clear_pointer (&canvas->wide, g_free);
+}
+
+/* Bytes of a canvas for an LR image, and of its PNG while it is encoded
+ * (at most about as large, for noise). */
+static double
+canvas_bytes (int lr_width, int lr_height, gboolean wide)
+{
+  return 2.0 * 48.0 * lr_width * lr_height * (wide ? 2 : 1);
+}
+
+/* 16-bit samples: (v + 1) / 2 · 65535 rounded to nearest, clamped. */
+static gboolean
+canvas_take_tile (const RefsrTile *tile, void *data, GError **error)
+{
+  Canvas *canvas = data;
+  gsize plane = (gsize) tile->width * tile->height;
+
+  for (int y = 0; y < tile->height; y++)
+    {
+      gsize row = ((gsize) (tile->y + y) * canvas->width + tile->x) * 3;
+
+      if (canvas->pixels != NULL)
+        {
+          memcpy (canvas->pixels + row,
+                  tile->pixels + (gsize) y * tile->width * 3,
+                  (gsize) tile->width * 3);
+          continue;
+        }
+      for (int x = 0; x < tile->width; x++)
+        for (int c = 0; c < 3; c++)
+          {
+            double v = ((double) tile->sr[c * plane + (gsize) y * tile->width
+                                          + x] + 1.0) * 0.5;
+
+            canvas->wide[row + 3 * x + c]
+                = (guint16) (v > 0.0 ? MIN (v, 1.0) * 65535.0 + 0.5 : 0.0);
+          }
+    }
+  return TRUE;
+}
+
+/* A result kept whole (for --dump) poured into the canvas as one tile. */
+static void
+canvas_take_result (Canvas *canvas, const RefsrResult *r)
+{
+  RefsrTile whole = { 0, 0, r->width, r->height, r->pixels, r->sr };
+
+  canvas_take_tile (&whole, canvas, NULL);
 }
 
 /* The PNG of the result at scale × the LR size: 16-bit at 4× when the
- * LR file was 16-bit (from the float result), otherwise 8-bit. */
+ * LR file was 16-bit, otherwise 8-bit, reduced from the 4× pixels for a
+ * scale of 2 or 3. */
 static GBytes *
-encode_output (const RefsrResult *r, int scale, int bit_depth,
-               GError **error)
+encode_output (const Canvas *canvas, int scale, GError **error)
 {
+  RefsrImage sr = { canvas->pixels, canvas->width, canvas->height,
+                    canvas->width * 3 };
+  int width = canvas->width / 4 * scale, height = canvas->height / 4 * scale;
   guint8 *reduced;
-  guint16 *wide;
-  const guint8 *pixels;
   GBytes *png = NULL;
 
-  if (bit_depth == 16 && scale == 4)
-    {
-      if ((wide = samples16 (r, error)) != NULL)
-        png = refsr_io_encode_png16 (wide, r->width, r->height, error);
-      g_free (wide);
-      return png;
-    }
-  if ((pixels = output_pixels (r, scale, &reduced, error)) != NULL)
-    png = refsr_io_encode_png (pixels, r->lr_width * scale,
-                               r->lr_height * scale, error);
+  if (canvas->wide != NULL)
+    return refsr_io_encode_png16 (canvas->wide, canvas->width,
+                                  canvas->height, error);
+  if (scale == 4)
+    return refsr_io_encode_png (canvas->pixels, width, height, error);
+  reduced = g_try_malloc ((gsize) width * height * 3);
+  if (reduced == NULL)
+    g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
+                 "Out of memory reducing the result to %d×%d", width,
+                 height);
+  else if (refsr_resize_rgb (&sr, reduced, width, height, error))
+    png = refsr_io_encode_png (reduced, width, height, error);
   g_free (reduced);
   return png;
 }
@@ -498,14 +540,14 @@ encode_confidence (const RefsrResult *r, int scale, GError **error)
  * the dump is written, and what was committed is removed again if the PNG
  * cannot take its place (a file that was there before is then lost). */
 static gboolean
-write_outputs (const CliArgs *args, const char *output, int bit_depth,
+write_outputs (const CliArgs *args, const char *output, const Canvas *canvas,
                const Targets *targets, const RefsrResult *r, GError **error)
 {
   RefsrIoOutput png = { NULL }, confidence = { NULL };
   gboolean ok, dump_written = FALSE, confidence_written = FALSE;
 
   ok = stage_output (&png, output, targets->output == NULL,
-                     encode_output (r, args->scale, bit_depth, error), error)
+                     encode_output (canvas, args->scale, error), error)
        && (targets->confidence == NULL
            || stage_output (&confidence, args->confidence, FALSE,
                             encode_confidence (r, args->scale, error),
@@ -543,6 +585,61 @@ default_output (const char *input, int scale)
   return out;
 }
 
+/* The engine's share of the budget: what is left after the images this
+ * command holds itself (the inputs, the 4× canvas and its PNG, a reduced
+ * copy); 0 with an error when nothing is left. */
+static guint64
+engine_budget (const CliArgs *args, const RefsrIoImage *lr,
+               const RefsrIoImage *ref, gboolean wide, GError **error)
+{
+  double own = 3.0 * ((double) lr->width * lr->height
+                      + (double) ref->width * ref->height)
+               + canvas_bytes (lr->width, lr->height, wide)
+               + 3.0 * args->scale * args->scale * lr->width * lr->height;
+  double engine = (double) args->max_memory - own;
+
+  if (engine < 16.0 * 1048576.0)
+    {
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
+                   "The images alone take %.0f MB (a %d×%d result), which "
+                   "leaves less than 16 MB of the memory budget of %.0f MB "
+                   "for the enlargement: raise --max-memory", own / 1048576.0,
+                   lr->width * args->scale, lr->height * args->scale,
+                   args->max_memory / 1048576.0);
+      return 0;
+    }
+  return (guint64) engine;
+}
+
+/* Enlarges lr with ref into the canvas: tile by tile, or whole with
+ * --dump (which needs the textures and the float result). */
+static RefsrResult *
+enlarge (const CliArgs *args, const RefsrModel *model, const RefsrIoImage *lr,
+         const RefsrIoImage *ref, RefsrOptions *options, Canvas *canvas,
+         GError **error)
+{
+  RefsrImage lr_img = { lr->pixels, lr->width, lr->height, lr->width * 3 };
+  RefsrImage ref_img = { ref->pixels, ref->width, ref->height,
+                         ref->width * 3 };
+  gboolean wide = lr->bit_depth == 16 && args->scale == 4;
+  RefsrResult *result;
+
+  if ((options->max_memory = engine_budget (args, lr, ref, wide, error)) == 0
+      || !canvas_init (canvas, lr->width, lr->height, wide, error))
+    return NULL;
+  options->tile_size = args->tile != 0 ? args->tile
+                                       : MAX (lr->width, lr->height);
+  if (args->dump == NULL)
+    {
+      options->tile_done = canvas_take_tile;
+      options->tile_data = canvas;
+    }
+  result = refsr_run (model, &lr_img, &ref_img, options, error);
+  if (result != NULL && args->dump != NULL)
+    canvas_take_result (canvas, result);
+  return result;
+}
+
 static gboolean
 super_resolve (const CliArgs *args, GError **error)
 {
@@ -550,6 +647,7 @@ super_resolve (const CliArgs *args, GError **error)
   RefsrModel *model = NULL;
   RefsrResult *result = NULL;
   RefsrOptions options = REFSR_OPTIONS_INIT;
+  Canvas canvas = { 0 };
   char *output = args->output ? g_strdup (args->output)
                               : default_output (args->inputs[0],
                                                 args->scale);
@@ -565,7 +663,6 @@ super_resolve (const CliArgs *args, GError **error)
       return FALSE;
     }
   options.n_threads = args->threads;
-  options.max_memory = args->max_memory;
   options.cancel = &cancel_requested;
   options.keep_textures = args->dump != NULL;
   if (!args->quiet && isatty (2))
@@ -579,16 +676,11 @@ super_resolve (const CliArgs *args, GError **error)
       && refsr_io_load_image (args->reference, &ref_options, &ref, error)
       && check_cancel (error))
     {
-      RefsrImage lr_img = { lr.pixels, lr.width, lr.height, lr.width * 3 };
-      RefsrImage ref_img = { ref.pixels, ref.width, ref.height, ref.width * 3 };
-
-      options.tile_size = args->tile != 0 ? args->tile
-                                          : MAX (lr.width, lr.height);
       progress.start_us = g_get_monotonic_time ();
-      result = refsr_run (model, &lr_img, &ref_img, &options, error);
+      result = enlarge (args, model, &lr, &ref, &options, &canvas, error);
     }
   if (result != NULL)
-    ok = write_outputs (args, output, lr.bit_depth, &targets, result, error);
+    ok = write_outputs (args, output, &canvas, &targets, result, error);
   if (!ok)
     end_progress_line (&progress);
   /* with -o -, standard output holds the PNG and nothing else */
@@ -603,6 +695,7 @@ super_resolve (const CliArgs *args, GError **error)
     }
   refsr_result_free (result);
   refsr_model_free (model);
+  canvas_clear (&canvas);
   refsr_io_image_clear (&lr);
   refsr_io_image_clear (&ref);
   refsr_io_exit ();
@@ -677,9 +770,10 @@ static gboolean
 parse_tile (const char *option, const char *value, gpointer data,
             GError **error)
 {
-  return parse_count (option, value, 0, G_MAXINT,
-                      "a tile size in LR pixels, 0 for the whole image at "
-                      "once", &((CliArgs *) data)->tile, error);
+  return parse_count (option, value, 0, REFSR_MAX_TILE_SIZE,
+                      "a tile size in LR pixels up to "
+                      G_STRINGIFY (REFSR_MAX_TILE_SIZE) ", 0 for the whole "
+                      "image at once", &((CliArgs *) data)->tile, error);
 }
 
 static gboolean
@@ -744,8 +838,9 @@ parse_args (int *argc, char ***argv, CliArgs *args, GError **error)
     { "threads", 't', 0, G_OPTION_ARG_CALLBACK, (gpointer) parse_threads,
       "Threads to use, 1 or more (default: one per processor)", "N" },
     { "tile", 0, 0, G_OPTION_ARG_CALLBACK, (gpointer) parse_tile,
-      "Enlarge in tiles of N LR pixels, 0 for the whole image at once "
-      "(default: as large as --max-memory allows)", "N" },
+      "Enlarge in tiles of N LR pixels (up to 1024), 0 for the whole image "
+      "at once (images over 1024 pixels a side still go in tiles of 1024; "
+      "default: as large as --max-memory allows)", "N" },
     { "max-memory", 0, 0, G_OPTION_ARG_CALLBACK, (gpointer) parse_max_memory,
       "Memory the run may use, such as 800M or 2G (default: half of the "
       "memory, at most 4G)", "SIZE" },

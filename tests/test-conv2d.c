@@ -100,7 +100,7 @@ compare_case (const ConvCase *cc, RefsrAct act)
   g_assert_true (refsr_tensor_alloc (&one, cc->cout, oh, ow, NULL));
   g_assert_true (refsr_tensor_alloc (&two, cc->cout, oh, ow, NULL));
 
-  RefsrExec exec1 = { 1, NULL }, exec2 = { 2, NULL };
+  RefsrExec exec1 = { .n_threads = 1 }, exec2 = { .n_threads = 2 };
   GError *error = NULL;
 
   refsr_conv2d_ref (&conv, inputs, n_inputs, cc->stride, act, &expected);
@@ -180,7 +180,7 @@ test_cancelled (void)
   RefsrTensor in = { 1, 2, 2, in_data }, out = { 1, 2, 2, out_data };
   const RefsrTensor *inputs[] = { &in };
   atomic_int cancel = 1;
-  RefsrExec exec = { 2, &cancel };
+  RefsrExec exec = { .n_threads = 2, .cancel = &cancel };
   GError *error = NULL;
 
   g_assert_false (refsr_conv2d (&conv, inputs, 1, 1, REFSR_ACT_NONE, &out,

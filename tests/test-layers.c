@@ -7,7 +7,8 @@
 
 #include "layers.h"
 
-static const RefsrExec exec1 = { 1, NULL }, exec2 = { 2, NULL };
+static const RefsrExec exec1 = { .n_threads = 1 },
+                       exec2 = { .n_threads = 2 };
 
 static void
 random_tensor (GRand *rand, RefsrTensor *t, int c, int h, int w)

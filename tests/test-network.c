@@ -17,7 +17,7 @@
 #define SR_TOLERANCE 1e-4
 #define SR_U8_MAX_DIFFERING_FRACTION 0.001
 
-static const RefsrExec test_exec = { 2, NULL };
+static const RefsrExec test_exec = { .n_threads = 2 };
 
 static RefsrModel *
 case_model (Fixture *f)
@@ -270,7 +270,7 @@ test_mainnet_cancel (void)
   Fixture *f = fixture_open ("case-d.safetensors");
   RefsrModel *model = case_model (f);
   atomic_int cancel = 0;
-  RefsrExec exec = { 2, &cancel };
+  RefsrExec exec = { .n_threads = 2, .cancel = &cancel };
   LayerLog log = { 0.0, 0, TRUE, 3, &cancel };
   MainInputs in;
   GError *error = NULL;
@@ -292,7 +292,7 @@ test_mainnet_threads (void)
 {
   Fixture *f = fixture_open ("case-b.safetensors");
   RefsrModel *model = case_model (f);
-  RefsrExec one = { 1, NULL }, three = { 3, NULL };
+  RefsrExec one = { .n_threads = 1 }, three = { .n_threads = 3 };
   LayerLog log = { 0.0, 0, TRUE, 0, NULL };
   MainInputs in;
   RefsrTensor first;

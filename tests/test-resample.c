@@ -196,6 +196,67 @@ test_pil_rejects_bad_sizes (void)
   g_clear_error (&error);
 }
 
+/* Windows of a resize are the whole resize's pixels there, bit for bit:
+ * enlarging (LR↑ of a tile), reducing, one axis only, odd sizes, windows
+ * at the borders and of one pixel. */
+static void
+test_pil_windows (void)
+{
+  static const int sizes[][4] = { { 13, 7, 52, 28 }, { 29, 17, 7, 4 },
+                                  { 11, 9, 11, 36 }, { 10, 5, 37, 5 },
+                                  { 1, 1, 4, 4 } };
+  GRand *rand = g_rand_new_with_seed (5);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      int iw = sizes[i][0], ih = sizes[i][1], ow = sizes[i][2];
+      int oh = sizes[i][3];
+      g_autofree guint8 *in = g_malloc ((gsize) iw * ih * 3);
+      g_autofree guint8 *whole = g_malloc ((gsize) ow * oh * 3);
+      g_autofree guint8 *part = g_malloc ((gsize) ow * oh * 3);
+
+      for (gsize k = 0; k < (gsize) iw * ih * 3; k++)
+        in[k] = (guint8) g_rand_int_range (rand, 0, 256);
+      g_assert_true (refsr_pil_resize (in, iw, ih, iw * 3, 3, whole, ow, oh,
+                                       NULL));
+      for (int trial = 0; trial < 40; trial++)
+        {
+          RefsrRect w;
+
+          w.x0 = g_rand_int_range (rand, 0, ow);
+          w.y0 = g_rand_int_range (rand, 0, oh);
+          w.x1 = g_rand_int_range (rand, w.x0 + 1, ow + 1);
+          w.y1 = g_rand_int_range (rand, w.y0 + 1, oh + 1);
+          g_assert_true (refsr_pil_resize_window (in, iw, ih, iw * 3, 3, ow,
+                                                  oh, &w, part, ow * 3,
+                                                  NULL));
+          for (int y = w.y0; y < w.y1; y++)
+            g_assert_cmpmem (part + (gsize) (y - w.y0) * ow * 3,
+                             (gsize) refsr_rect_width (&w) * 3,
+                             whole + ((gsize) y * ow + w.x0) * 3,
+                             (gsize) refsr_rect_width (&w) * 3);
+        }
+    }
+  g_rand_free (rand);
+}
+
+static void
+test_pil_window_outside (void)
+{
+  guint8 pixel[3] = { 1, 2, 3 }, out[48];
+  RefsrRect outside = { 2, 0, 5, 4 }, empty = { 1, 1, 1, 2 };
+  GError *error = NULL;
+
+  g_assert_false (refsr_pil_resize_window (pixel, 1, 1, 3, 3, 4, 4,
+                                           &outside, out, 12, &error));
+  g_assert_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT);
+  g_clear_error (&error);
+  g_assert_false (refsr_pil_resize_window (pixel, 1, 1, 3, 3, 4, 4, &empty,
+                                           out, 12, &error));
+  g_assert_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT);
+  g_clear_error (&error);
+}
+
 /* ---- PyTorch bicubic ------------------------------------------------- */
 
 static void
@@ -306,7 +367,7 @@ test_torch_fast_vs_ref (void)
     for (int factor = 2; factor <= 4; factor += 2)
       {
         RefsrTensor in, want, one, two;
-        RefsrExec exec1 = { 1, NULL }, exec2 = { 2, NULL };
+        RefsrExec exec1 = { .n_threads = 1 }, exec2 = { .n_threads = 2 };
         int c = sizes[s][0], h = sizes[s][1], w = sizes[s][2];
         gsize n = (gsize) c * h * w * factor * factor;
 
@@ -347,6 +408,8 @@ main (int argc, char **argv)
       g_free (path);
     }
   g_test_add_func ("/resample/pil/bad-sizes", test_pil_rejects_bad_sizes);
+  g_test_add_func ("/resample/pil/windows", test_pil_windows);
+  g_test_add_func ("/resample/pil/window-outside", test_pil_window_outside);
   g_test_add_func ("/resample/torch/hand-weights", test_torch_hand_weights);
   g_test_add_func ("/resample/torch/ref-vs-formula", test_torch_ref_formula);
   g_test_add_func ("/resample/torch/fast-vs-ref", test_torch_fast_vs_ref);

@@ -121,7 +121,7 @@ static void
 search_checked (const RefsrTensor *query, const RefsrTensor *key,
                 int n_threads, gint64 *idx, float *S)
 {
-  RefsrExec exec = { n_threads, NULL };
+  RefsrExec exec = { .n_threads = n_threads };
   GError *error = NULL;
 
   g_assert_true (refsr_search (query, key, idx, S, &exec, &error));
@@ -329,7 +329,7 @@ transfer_level (Fixture *f, int level, const gint64 *idx, int h, int w,
 {
   RefsrTensor value;
   int scale = 1 << level;
-  RefsrExec exec = { 2, NULL };
+  RefsrExec exec = { .n_threads = 2 };
 
   fixture_tensor (f, value_names[level], &value);
   g_assert_true (refsr_tensor_alloc (out, value.c, scale * h, scale * w,
@@ -445,9 +445,9 @@ test_transfer_random (void)
 
         refsr_transfer_ref (&value, scale, idx, h, w, &ref);
         refsr_transfer (&value, scale, idx, h, w, &fast1,
-                        &(RefsrExec) { 1, NULL });
+                        &(RefsrExec) { .n_threads = 1 });
         refsr_transfer (&value, scale, idx, h, w, &fast3,
-                        &(RefsrExec) { 3, NULL });
+                        &(RefsrExec) { .n_threads = 3 });
         gsize bytes = refsr_tensor_numel (&ref) * sizeof (float);
         g_assert_cmpmem (fast1.data, bytes, ref.data, bytes);
         g_assert_cmpmem (fast3.data, bytes, ref.data, bytes);
@@ -484,7 +484,7 @@ test_search_cancel (void)
   GRand *rand = g_rand_new_with_seed (3);
   RefsrTensor query, key;
   atomic_int cancel = 1;
-  RefsrExec exec = { 2, &cancel };
+  RefsrExec exec = { .n_threads = 2, .cancel = &cancel };
   GError *error = NULL;
   gint64 idx[6 * 40];
   float S[6 * 40];
@@ -504,7 +504,7 @@ test_search_invalid (void)
 {
   float data[16] = { 0 };
   RefsrTensor query = { 2, 2, 2, data }, key = { 1, 2, 2, data };
-  RefsrExec exec = { 1, NULL };
+  RefsrExec exec = { .n_threads = 1 };
   GError *error = NULL;
   gint64 idx[4];
   float S[4];

@@ -176,7 +176,7 @@ test_reference_strips (void)
   static const int strips[] = { 4, 8, 12, 20, 36 };
   g_autoptr (RefsrModel) model = fixture_model ("weights-1+1+1+1-seed1.safetensors");
   RefsrModel *m = model;
-  RefsrExec exec = { 2, NULL };
+  RefsrExec exec = { .n_threads = 2 };
   RefsrReferenceData whole;
   Pair pair;
 

@@ -25,6 +25,7 @@ typedef struct
   double start, stage_start;
   char stage[32];
   double seconds[5]; /* features, search, transfer, reconstruction, other */
+  double longest_gap; /* between two progress reports (or the start) */
 } Timing;
 
 static int
@@ -47,7 +48,27 @@ on_progress (double fraction, const char *stage, void *data)
   double now = g_get_monotonic_time () / 1e6;
 
   t->seconds[stage_slot (stage)] += now - t->stage_start;
+  t->longest_gap = MAX (t->longest_gap, now - t->stage_start);
   t->stage_start = now;
+}
+
+/* The output as a caller that streams it keeps it: 8-bit RGB only. */
+typedef struct
+{
+  guint8 *pixels;
+  int width;
+} Canvas;
+
+static gboolean
+keep_tile (const RefsrTile *tile, void *data, GError **error)
+{
+  Canvas *c = data;
+
+  for (int y = 0; y < tile->height; y++)
+    memcpy (c->pixels + ((gsize) (tile->y + y) * c->width + tile->x) * 3,
+            tile->pixels + (gsize) y * tile->width * 3,
+            (gsize) tile->width * 3);
+  return TRUE;
 }
 
 /* A deterministic texture: a few oriented waves plus hashed noise, so the
@@ -83,6 +104,7 @@ typedef struct
 {
   int lr_w, lr_h, ref_w, ref_h;
   guint64 max_memory; /* 0: the whole image at once */
+  gboolean streamed;   /* tiles handed out as done (tile_done) */
 } Case;
 
 static int
@@ -109,6 +131,13 @@ run_one (const char *weights, const Case *bc, int threads)
   options.max_memory = bc->max_memory;
   options.progress = on_progress;
   options.progress_data = &t;
+  Canvas canvas = { NULL, 4 * bc->lr_w };
+  if (bc->streamed)
+    {
+      canvas.pixels = g_malloc ((gsize) 16 * bc->lr_w * bc->lr_h * 3);
+      options.tile_done = keep_tile;
+      options.tile_data = &canvas;
+    }
   t.start = t.stage_start = g_get_monotonic_time () / 1e6;
   r = refsr_run (model,
                  &(RefsrImage){ lr_px, bc->lr_w, bc->lr_h, bc->lr_w * 3 },
@@ -125,15 +154,16 @@ run_one (const char *weights, const Case *bc, int threads)
               + refsr_mainnet_macs (&config, bc->lr_h, bc->lr_w);
   search_macs = 256.0 * bc->lr_w * bc->lr_h * (double) (bc->ref_w / 4)
                 * (bc->ref_h / 4);
-  printf ("| %d×%d | %d×%d | %d | %.2f | %.0f | %.1f | %.1f | %.2f / %.2f / %.2f / %.2f |\n",
+  printf ("| %d×%d | %d×%d | %d | %.2f | %.0f | %.1f | %.1f | %.2f / %.2f / %.2f / %.2f | %.2f |\n",
           bc->lr_w, bc->lr_h, bc->ref_w, bc->ref_h, threads, total,
           peak_rss_kb () / 1024.0,
           2 * conv_macs / (t.seconds[0] + t.seconds[3]) / 1e9,
           2 * search_macs / t.seconds[1] / 1e9, t.seconds[0], t.seconds[1],
-          t.seconds[2], t.seconds[3]);
+          t.seconds[2], t.seconds[3], t.longest_gap);
   fflush (stdout);
   refsr_result_free (r);
   refsr_model_free (model);
+  g_free (canvas.pixels);
   g_free (lr_px);
   g_free (ref_px);
   return 0;
@@ -155,23 +185,25 @@ main (int argc, char **argv)
     }
   if (argc > 3 && strcmp (argv[3], "large") == 0)
     {
-      Case large = { 1000, 750, 1000, 1000, G_GUINT64_CONSTANT (1) << 30 };
+      Case large = { 1000, 750, 1000, 1000, G_GUINT64_CONSTANT (1) << 30,
+                     TRUE };
 
       printf ("LR 1000×750 (12 MP result), reference 1000², exact search, "
-              "max_memory 1 GiB:\n");
+              "max_memory 1 GiB, tiles handed out into an 8-bit canvas:\n");
       return run_one (weights, &large, threads);
     }
   if (argc > 3)
     {
       int size = atoi (argv[3]);
-      Case square = { size, size, 4 * size, 4 * size, 0 };
+      Case square = { size, size, 4 * size, 4 * size, 0, FALSE };
 
       return run_one (weights, &square, threads);
     }
   printf ("GEMM backend: %s\n\n", refsr_sgemm_backend ());
   printf ("| LR | Ref | threads | wall s | peak RSS MB | conv GFLOP/s "
-          "| search GFLOP/s* | features / search / transfer / main net s |\n"
-          "|---|---|---|---|---|---|---|---|\n");
+          "| search GFLOP/s* | features / search / transfer / main net s "
+          "| longest s without progress |\n"
+          "|---|---|---|---|---|---|---|---|---|\n");
   fflush (stdout);
   for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
     {

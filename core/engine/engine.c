@@ -29,7 +29,6 @@ typedef struct
   RefsrExec exec;
   const RefsrImage *lr;
   int h, w;                 /* LR size */
-  guint8 *lr_up;            /* LR↑, Pillow bicubic, 4w × 4h RGB */
   RefsrReference *reference;
   gboolean owns_reference;  /* refsr_run's own: freed as soon as unused */
   RefsrTileFunc sink;       /* where finished tiles go */
@@ -44,6 +43,9 @@ typedef struct
   guint8 *pixels;
   RefsrTensor t3, t2, t1;   /* whole maps, only with keep_textures */
   double macs_total, macs_done, macs_stage_start;
+  const char *stage;        /* of the op under way, for its ticks */
+  double shown;             /* the fraction last reported */
+  gint64 tick_us;           /* when a tick last reported */
 } Run;
 
 /* A prepared reference: its features, and the model that made them. */
@@ -53,12 +55,38 @@ struct RefsrReference
   RefsrReferenceData data;
 };
 
+/* Reports done + macs of the whole run's work under the current stage,
+ * never going back (the ops' own counts and the plan's differ a little). */
+static void
+show (Run *run, double macs)
+{
+  double f = MIN (macs / run->macs_total, 1.0);
+
+  if (run->options->progress == NULL || f < run->shown)
+    return;
+  run->shown = f;
+  run->options->progress (f, run->stage, run->options->progress_data);
+}
+
 static void
 report (Run *run, const char *stage)
 {
-  if (run->options->progress != NULL)
-    run->options->progress (MIN (run->macs_done / run->macs_total, 1.0),
-                            stage, run->options->progress_data);
+  run->stage = stage;
+  show (run, run->macs_done);
+}
+
+/* An op under way: progress moves within long layers and searches too,
+ * at most ten times a second. */
+static void
+tick (double macs, void *data)
+{
+  Run *run = data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (now - run->tick_us < G_USEC_PER_SEC / 10)
+    return;
+  run->tick_us = now;
+  show (run, run->macs_done + macs);
 }
 
 static void
@@ -139,10 +167,7 @@ prepare (Run *run, GError **error)
 {
   int h = run->h, w = run->w;
 
-  run->lr_up = refsr_try_alloc ((gsize) 16 * h * w, 3, error);
-  run->idx = run->lr_up ? refsr_try_alloc ((gsize) h * w, sizeof (gint64),
-                                           error)
-                        : NULL;
+  run->idx = refsr_try_alloc ((gsize) h * w, sizeof (gint64), error);
   if (run->sink == keep_whole_output
       && (!refsr_tensor_alloc (&run->sr, 3, 4 * h, 4 * w, error)
           || (run->pixels = refsr_try_alloc ((gsize) 16 * h * w, 3, error))
@@ -153,9 +178,7 @@ prepare (Run *run, GError **error)
          && (!run->options->keep_textures
              || (refsr_tensor_alloc (&run->t3, 256, h, w, error)
                  && refsr_tensor_alloc (&run->t2, 128, 2 * h, 2 * w, error)
-                 && refsr_tensor_alloc (&run->t1, 64, 4 * h, 4 * w, error)))
-         && refsr_pil_resize (run->lr->pixels, w, h, run->lr->rowstride, 3,
-                              run->lr_up, 4 * w, 4 * h, error);
+                 && refsr_tensor_alloc (&run->t1, 64, 4 * h, 4 * w, error)));
 }
 
 /* Rows of the rectangle tile of a map the size of region (both in the
@@ -171,6 +194,25 @@ copy_interior (const RefsrTensor *src, const RefsrRect *region,
                           scale * refsr_rect_height (tile));
 }
 
+/* LR↑ over the region r of the LR image (Pillow's bicubic, as the whole
+ * LR↑ has it there) as the network's input. */
+static gboolean
+upscaled_region (Run *run, const RefsrRect *r, RefsrTensor *x, GError **error)
+{
+  RefsrRect up = { 4 * r->x0, 4 * r->y0, 4 * r->x1, 4 * r->y1 };
+  int uw = refsr_rect_width (&up), uh = refsr_rect_height (&up);
+  guint8 *rgb = refsr_try_alloc ((gsize) uw * uh, 3, error);
+  gboolean ok = rgb != NULL
+                && refsr_pil_resize_window (run->lr->pixels, run->w, run->h,
+                                            run->lr->rowstride, 3, 4 * run->w,
+                                            4 * run->h, &up, rgb, uw * 3,
+                                            error)
+                && refsr_pixels_to_tensor (rgb, uw, uh, uw * 3, x, error);
+
+  g_free (rgb);
+  return ok;
+}
+
 /* Indices and S of the tile's positions: the LTE of LR↑ over the tile and
  * its search margin, searched against the whole reference. */
 static gboolean
@@ -183,11 +225,10 @@ search_tile (Run *run, const RefsrRect *tile, GError **error)
   gint64 *idx = refsr_try_alloc ((gsize) rw * rh, sizeof (gint64), error);
   gboolean ok;
 
+  run->stage = "features";
   ok = idx != NULL
        && refsr_tensor_alloc (&S, 1, rh, rw, error)
-       && refsr_pixels_to_tensor (run->lr_up + ((gsize) 4 * r.y0 * 4 * run->w
-                                                + 4 * r.x0) * 3,
-                                  4 * rw, 4 * rh, 4 * run->w * 3, &x, error)
+       && upscaled_region (run, &r, &x, error)
        && refsr_lte_forward (&run->model->lte, &x, 4u, &q, &run->exec,
                              error);
   if (ok)
@@ -196,9 +237,10 @@ search_tile (Run *run, const RefsrRect *tile, GError **error)
        * mean the same with and without tiles */
       run->macs_done += refsr_lte_macs (4 * rh, 4 * rw);
       report (run, "features");
+      run->stage = "search";
     }
-  ok = ok && refsr_search (&q.lv3, &run->reference->data.key, idx, S.data, &run->exec,
-                           error);
+  ok = ok && refsr_search (&q.lv3, &run->reference->data.key, idx, S.data,
+                           &run->exec, error);
   if (ok)
     {
       for (int y = tile->y0; y < tile->y1; y++)
@@ -284,6 +326,7 @@ region_transfer (Run *run, const RefsrRect *r, RegionMaps *m)
   int rw = refsr_rect_width (r), rh = refsr_rect_height (r);
   const RefsrLteFeatures *value = &run->reference->data.value;
 
+  run->stage = "transfer";
   refsr_transfer (&value->lv3, 1, m->idx, rh, rw, &m->t3, &run->exec);
   refsr_transfer (&value->lv2, 2, m->idx, rh, rw, &m->t2, &run->exec);
   refsr_transfer (&value->lv1, 4, m->idx, rh, rw, &m->t1, &run->exec);
@@ -339,6 +382,7 @@ reconstruct_tile (Run *run, const RefsrRect *tile, gboolean last,
     refsr_reference_data_clear (&run->reference->data);
   ok = ok && refsr_exec_check (&run->exec, error);
   run->macs_stage_start = run->macs_done;
+  run->stage = "reconstruction";
   ok = ok && refsr_tensor_alloc (&m.sr, 3, 4 * refsr_rect_height (&r),
                                  4 * refsr_rect_width (&r), error)
        && refsr_mainnet_forward (run->model, &m.lr, &m.S, &m.t3, &m.t2,
@@ -363,7 +407,6 @@ run_tiles (Run *run, GError **error)
   for (int i = 0; ok && i < run->n_tiles; i++)
     ok = search_tile (run, &run->tiles[i], error);
   ok = ok && (run->forced_idx == NULL || apply_forced_indices (run, error));
-  g_clear_pointer (&run->lr_up, g_free);
   for (int i = 0; ok && i < run->n_tiles; i++)
     ok = reconstruct_tile (run, &run->tiles[i], i == run->n_tiles - 1,
                            error);
@@ -381,7 +424,6 @@ run_clear (Run *run)
   if (run->owns_reference)
     refsr_reference_free (run->reference);
   g_free (run->pixels);
-  g_free (run->lr_up);
   g_free (run->idx);
   g_free (run->tiles);
 }
@@ -448,6 +490,9 @@ run_init (Run *run, const RefsrModel *model, const RefsrImage *lr,
   run->options = options != NULL ? options : &defaults;
   run->exec.n_threads = thread_count (run->options);
   run->exec.cancel = run->options->cancel;
+  run->exec.tick = tick;
+  run->exec.tick_data = run;
+  run->stage = "features";
   run->sink = run->options->tile_done;
   run->sink_data = run->options->tile_data;
   if (run->sink == NULL)

@@ -69,16 +69,17 @@ region_size (const Sizes *s, int tile, int margin, int *rw, int *rh)
   *rh = MIN (tile + 2 * margin, s->h);
 }
 
-/* The search pass over one tile: the LTE of LR↑ over the tile and its
- * margin (about 2100 floats per LR pixel at its peak) and the search's
- * scratch, which holds a padded copy of the reference's keys. */
+/* The search pass over one tile: LR↑ of the tile and its margin (48
+ * bytes per LR pixel, and 12 for the resize between its passes), its LTE
+ * (about 2100 floats per LR pixel at its peak) and the search's scratch,
+ * which holds a padded copy of the reference's keys. */
 static double
 search_tile_bytes (const Sizes *s, int tile)
 {
   int rw, rh;
 
   region_size (s, tile, s->margins.search, &rw, &rh);
-  return 2100.0 * 4 * rw * rh + 12.0 * rw * rh
+  return 2100.0 * 4 * rw * rh + (12.0 + 60.0) * rw * rh
          + (double) refsr_search_scratch_bytes (256, rh, rw, s->H / 4,
                                                 s->W / 4, s->n_threads);
 }
@@ -100,11 +101,9 @@ reconstruct_tile_bytes (const Sizes *s, int tile)
 static double
 peak_bytes (const Sizes *s, int tile, int strip_rows)
 {
-  double p = (double) s->w * s->h;
   double ref = refsr_reference_data_bytes (s->W, s->H);
-  double lr_up = 48.0 * p;
-  double build = ref + lr_up + refsr_reference_strip_bytes (s->W, strip_rows);
-  double search = ref + lr_up + search_tile_bytes (s, tile);
+  double build = ref + refsr_reference_strip_bytes (s->W, strip_rows);
+  double search = ref + search_tile_bytes (s, tile);
   double rebuild = ref + reconstruct_tile_bytes (s, tile);
 
   return fixed_bytes (s) + MAX (build, MAX (search, rebuild));

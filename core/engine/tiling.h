@@ -5,7 +5,7 @@
 #ifndef REFSR_TILING_H
 #define REFSR_TILING_H
 
-#include <glib.h>
+#include "rect.h"
 
 /* Context, in pixels of the image a pass reads, around what it must get
  * right (refsr_tile_margins explains each number). */
@@ -24,24 +24,6 @@ typedef struct
 } RefsrTileMargins;
 
 void refsr_tile_margins (RefsrTileMargins *margins);
-
-/* A rectangle of the LR image: [x0, x1) × [y0, y1). */
-typedef struct
-{
-  int x0, y0, x1, y1;
-} RefsrRect;
-
-static inline int
-refsr_rect_width (const RefsrRect *r)
-{
-  return r->x1 - r->x0;
-}
-
-static inline int
-refsr_rect_height (const RefsrRect *r)
-{
-  return r->y1 - r->y0;
-}
 
 /* The tiles of a width × height image, tile × tile (the last row and
  * column smaller), in raster order; tile <= 0 or larger than the image:

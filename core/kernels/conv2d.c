@@ -255,7 +255,10 @@ conv_band (const ConvJob *job, int band, float *col)
 static int
 run_bands (const ConvJob *job, int n_bands, const RefsrExec *exec)
 {
-  int skipped = 0;
+  int skipped = 0, done = 0;
+  double band_macs = (double) job->conv->cout * job->conv->cin
+                     * job->conv->k * job->conv->k * job->band_rows
+                     * job->out->w;
 
 #pragma omp parallel for num_threads(refsr_exec_threads (exec)) \
   schedule(dynamic, 1) \
@@ -271,6 +274,10 @@ run_bands (const ConvJob *job, int n_bands, const RefsrExec *exec)
       conv_band (job, band,
                  job->col.base != NULL ? refsr_scratch_mine (&job->col)
                                        : NULL);
+      int bands_done;
+#pragma omp atomic capture
+      bands_done = ++done;
+      refsr_exec_tick (exec, bands_done * band_macs);
     }
   return skipped;
 }

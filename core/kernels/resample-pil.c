@@ -130,24 +130,27 @@ pil_clip8 (gint32 acc)
   return v < 0 ? 0 : v > 255 ? 255 : (guint8) v;
 }
 
+/* Output columns [x0, x0 + out_w) of the horizontal pass, for rows
+ * input rows; out rows are out_stride bytes apart. */
 static void
 pil_pass_horizontal (const guint8 *in, int in_stride, int rows, int channels,
-                     const PilAxis *axis, guint8 *out, int out_w)
+                     const PilAxis *axis, int x0, guint8 *out, int out_w,
+                     int out_stride)
 {
   for (int y = 0; y < rows; y++)
     {
       const guint8 *src = in + (gsize) y * in_stride;
-      guint8 *dst = out + (gsize) y * out_w * channels;
+      guint8 *dst = out + (gsize) y * out_stride;
 
       for (int x = 0; x < out_w; x++)
         {
-          const gint32 *k = axis->weights + (gsize) x * axis->max_taps;
-          const guint8 *taps = src + (gsize) axis->first[x] * channels;
+          const gint32 *k = axis->weights + (gsize) (x0 + x) * axis->max_taps;
+          const guint8 *taps = src + (gsize) axis->first[x0 + x] * channels;
 
           for (int c = 0; c < channels; c++)
             {
               gint32 acc = 1 << (PIL_PRECISION_BITS - 1);
-              for (int j = 0; j < axis->count[x]; j++)
+              for (int j = 0; j < axis->count[x0 + x]; j++)
                 acc += (gint32) taps[j * channels + c] * k[j];
               dst[x * channels + c] = pil_clip8 (acc);
             }
@@ -155,12 +158,13 @@ pil_pass_horizontal (const guint8 *in, int in_stride, int rows, int channels,
     }
 }
 
-/* Row-streaming vertical pass: each output row accumulates whole input
+/* Output rows [y0, y0 + out_h) of the vertical pass; in holds input rows
+ * from row0 on.  Row-streaming: each output row accumulates whole input
  * rows into one integer row, so memory is read sequentially. */
 static gboolean
-pil_pass_vertical (const guint8 *in, int in_stride, int row_len,
-                   const PilAxis *axis, guint8 *out, int out_h,
-                   GError **error)
+pil_pass_vertical (const guint8 *in, int in_stride, int row0, int row_len,
+                   const PilAxis *axis, int y0, guint8 *out, int out_h,
+                   int out_stride, GError **error)
 {
   gint32 *acc = refsr_try_alloc (row_len, sizeof (gint32), error);
 
@@ -168,14 +172,15 @@ pil_pass_vertical (const guint8 *in, int in_stride, int row_len,
     return FALSE;
   for (int y = 0; y < out_h; y++)
     {
-      const gint32 *k = axis->weights + (gsize) y * axis->max_taps;
-      guint8 *dst = out + (gsize) y * row_len;
+      const gint32 *k = axis->weights + (gsize) (y0 + y) * axis->max_taps;
+      guint8 *dst = out + (gsize) y * out_stride;
 
       for (int i = 0; i < row_len; i++)
         acc[i] = 1 << (PIL_PRECISION_BITS - 1);
-      for (int j = 0; j < axis->count[y]; j++)
+      for (int j = 0; j < axis->count[y0 + y]; j++)
         {
-          const guint8 *src = in + (gsize) (axis->first[y] + j) * in_stride;
+          const guint8 *src = in + (gsize) (axis->first[y0 + y] + j - row0)
+                                       * in_stride;
           gint32 kj = k[j];
           for (int i = 0; i < row_len; i++)
             acc[i] += (gint32) src[i] * kj;
@@ -189,10 +194,112 @@ pil_pass_vertical (const guint8 *in, int in_stride, int row_len,
 
 static void
 pil_copy (const guint8 *in, int in_stride, int row_len, int rows,
-          guint8 *out)
+          guint8 *out, int out_stride)
 {
   for (int y = 0; y < rows; y++)
-    memcpy (out + (gsize) y * row_len, in + (gsize) y * in_stride, row_len);
+    memcpy (out + (gsize) y * out_stride, in + (gsize) y * in_stride,
+            row_len);
+}
+
+/* Input rows [*row0, *row1) that output rows [y0, y0 + h) read. */
+static void
+pil_rows_needed (const PilAxis *axis, int y0, int h, int *row0, int *row1)
+{
+  *row0 = axis->first[y0];
+  *row1 = *row0;
+  for (int y = y0; y < y0 + h; y++)
+    {
+      *row0 = MIN (*row0, axis->first[y]);
+      *row1 = MAX (*row1, axis->first[y] + axis->count[y]);
+    }
+}
+
+static gboolean
+pil_check (int in_w, int in_h, int in_stride, int channels, int out_w,
+           int out_h, const RefsrRect *window, int out_stride,
+           GError **error)
+{
+  if (in_w < 1 || in_h < 1 || out_w < 1 || out_h < 1 || channels < 1
+      || (gint64) MAX (in_w, out_w) * channels > G_MAXINT
+      || in_stride < in_w * channels || window->x0 < 0 || window->y0 < 0
+      || window->x1 > out_w || window->y1 > out_h
+      || window->x1 <= window->x0 || window->y1 <= window->y0
+      || out_stride < refsr_rect_width (window) * channels)
+    {
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
+                   "Cannot resize a %d×%d image with %d channels to %d×%d "
+                   "(window [%d, %d) × [%d, %d))", in_w, in_h, channels,
+                   out_w, out_h, window->x0, window->x1, window->y0,
+                   window->y1);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The window of the resize: through an intermediate of only the input rows
+ * the window needs, horizontally reduced to the window's columns; each
+ * value is the one the whole resize computes. */
+static gboolean
+pil_window (const guint8 *in, int in_stride, int channels,
+            const PilAxis *h_axis, const PilAxis *v_axis,
+            const RefsrRect *win, guint8 *out, int out_stride,
+            GError **error)
+{
+  int width = refsr_rect_width (win), height = refsr_rect_height (win);
+  int row_len = width * channels, row0, row1;
+  const guint8 *cols = in + (gsize) win->x0 * channels;
+  guint8 *mid;
+  gboolean ok;
+
+  if (v_axis == NULL)   /* rows keep their size: one pass, into out */
+    {
+      gsize first_row = (gsize) win->y0 * in_stride;
+
+      if (h_axis == NULL)
+        pil_copy (cols + first_row, in_stride, row_len, height, out,
+                  out_stride);
+      else
+        pil_pass_horizontal (in + first_row, in_stride, height, channels,
+                             h_axis, win->x0, out, width, out_stride);
+      return TRUE;
+    }
+  pil_rows_needed (v_axis, win->y0, height, &row0, &row1);
+  if (h_axis == NULL)   /* columns keep their size: read them in place */
+    return pil_pass_vertical (cols + (gsize) row0 * in_stride, in_stride,
+                              row0, row_len, v_axis, win->y0, out, height,
+                              out_stride, error);
+  mid = refsr_try_alloc ((gsize) (row1 - row0) * row_len, 1, error);
+  if (mid == NULL)
+    return FALSE;
+  pil_pass_horizontal (in + (gsize) row0 * in_stride, in_stride, row1 - row0,
+                       channels, h_axis, win->x0, mid, width, row_len);
+  ok = pil_pass_vertical (mid, row_len, row0, row_len, v_axis, win->y0, out,
+                          height, out_stride, error);
+  g_free (mid);
+  return ok;
+}
+
+gboolean
+refsr_pil_resize_window (const guint8 *in, int in_w, int in_h, int in_stride,
+                         int channels, int out_w, int out_h,
+                         const RefsrRect *window, guint8 *out,
+                         int out_stride, GError **error)
+{
+  PilAxis h_axis = { 0 }, v_axis = { 0 };
+  gboolean ok = FALSE;
+
+  if (!pil_check (in_w, in_h, in_stride, channels, out_w, out_h, window,
+                  out_stride, error))
+    return FALSE;
+  if ((out_w == in_w || pil_axis_init (&h_axis, in_w, out_w, error))
+      && (out_h == in_h || pil_axis_init (&v_axis, in_h, out_h, error)))
+    ok = pil_window (in, in_stride, channels,
+                     out_w == in_w ? NULL : &h_axis,
+                     out_h == in_h ? NULL : &v_axis, window, out,
+                     out_stride, error);
+  pil_axis_clear (&h_axis);
+  pil_axis_clear (&v_axis);
+  return ok;
 }
 
 gboolean
@@ -200,52 +307,9 @@ refsr_pil_resize (const guint8 *in, int in_w, int in_h, int in_stride,
                   int channels, guint8 *out, int out_w, int out_h,
                   GError **error)
 {
-  PilAxis h_axis = { 0 }, v_axis = { 0 };
-  guint8 *mid = NULL;
-  gboolean ok = FALSE;
+  RefsrRect whole = { 0, 0, out_w, out_h };
 
-  if (in_w < 1 || in_h < 1 || out_w < 1 || out_h < 1 || channels < 1
-      || (gint64) MAX (in_w, out_w) * channels > G_MAXINT
-      || in_stride < in_w * channels)
-    {
-      g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
-                   "Cannot resize a %d×%d image with %d channels to %d×%d",
-                   in_w, in_h, channels, out_w, out_h);
-      return FALSE;
-    }
-  if (out_w == in_w && out_h == in_h)
-    {
-      pil_copy (in, in_stride, in_w * channels, in_h, out);
-      return TRUE;
-    }
-  if (out_w != in_w && !pil_axis_init (&h_axis, in_w, out_w, error))
-    goto done;
-  if (out_h != in_h && !pil_axis_init (&v_axis, in_h, out_h, error))
-    goto done;
-
-  if (out_h == in_h)
-    {
-      pil_pass_horizontal (in, in_stride, in_h, channels, &h_axis, out,
-                           out_w);
-      ok = TRUE;
-    }
-  else if (out_w == in_w)
-    ok = pil_pass_vertical (in, in_stride, in_w * channels, &v_axis, out,
-                            out_h, error);
-  else
-    {
-      mid = refsr_try_alloc ((gsize) out_w * in_h, channels, error);
-      if (mid == NULL)
-        goto done;
-      pil_pass_horizontal (in, in_stride, in_h, channels, &h_axis, mid,
-                           out_w);
-      ok = pil_pass_vertical (mid, out_w * channels, out_w * channels,
-                              &v_axis, out, out_h, error);
-    }
-
-done:
-  g_free (mid);
-  pil_axis_clear (&h_axis);
-  pil_axis_clear (&v_axis);
-  return ok;
+  return refsr_pil_resize_window (in, in_w, in_h, in_stride, channels, out_w,
+                                  out_h, &whole, out, out_w * channels,
+                                  error);
 }

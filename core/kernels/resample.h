@@ -6,6 +6,7 @@
 #define REFSR_RESAMPLE_H
 
 #include "exec.h"
+#include "rect.h"
 
 /* Pillow's Image.resize(..., BICUBIC) on interleaved 8-bit pixels with
  * `channels` channels, bit-exact (a = -0.5, antialiased, 22-bit fixed
@@ -15,6 +16,15 @@
 gboolean refsr_pil_resize (const guint8 *in, int in_w, int in_h, int in_stride,
                            int channels, guint8 *out, int out_w, int out_h,
                            GError **error);
+
+/* The window of the same resize (in output pixels), bit for bit what the
+ * whole resize has there, computed from the input rows it needs only: a
+ * tile of LR↑ without LR↑ whole.  out rows are out_stride bytes apart. */
+gboolean refsr_pil_resize_window (const guint8 *in, int in_w, int in_h,
+                                  int in_stride, int channels, int out_w,
+                                  int out_h, const RefsrRect *window,
+                                  guint8 *out, int out_stride,
+                                  GError **error);
 
 /* PyTorch F.interpolate(mode='bicubic', align_corners=False) by an integer
  * factor (2 or 4) for every channel: out is c × (h·factor) × (w·factor). */

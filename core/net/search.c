@@ -507,7 +507,10 @@ static gboolean
 search_units (const SearchPlan *plan, const SearchData *d,
               const RefsrScratch *worker_mem, const RefsrExec *exec)
 {
-  int cancelled = 0;
+  int cancelled = 0, done = 0;
+  /* per unit: one tile's pixels against a strip of every key row */
+  double unit_macs = (plan->c + 9.0) * plan->tile_h * plan->tile_w
+                     * plan->strip_w * plan->key_h;
 
   for (gsize p = 0; p < (gsize) plan->h * plan->w; p++)
     {
@@ -522,11 +525,18 @@ search_units (const SearchPlan *plan, const SearchData *d,
     worker_scratch_init (&ws, plan, refsr_scratch_mine (worker_mem));
 #pragma omp for schedule (dynamic, 1)
     for (int u = 0; u < plan_units (plan); u++)
-      if (!search_unit (plan, d, u, &ws, exec))
-        {
+      {
+        int units_done;
+
+        if (!search_unit (plan, d, u, &ws, exec))
+          {
 #pragma omp atomic write
-          cancelled = 1;
-        }
+            cancelled = 1;
+          }
+#pragma omp atomic capture
+        units_done = ++done;
+        refsr_exec_tick (exec, units_done * unit_macs);
+      }
   }
   return !cancelled;
 }

@@ -8,10 +8,16 @@
 
 #include "tensor.h"
 
+/* Told by long ops how far along they are: the multiply-accumulates the
+ * current call has done so far (it restarts with each call). */
+typedef void (*RefsrExecTick) (double macs, void *data);
+
 typedef struct
 {
   int n_threads;             /* >= 1 */
   const atomic_int *cancel;  /* may be NULL */
+  RefsrExecTick tick;        /* may be NULL */
+  void *tick_data;
 } RefsrExec;
 
 /* The team size for an OpenMP region of this run. */
@@ -28,12 +34,23 @@ refsr_exec_cancelled (const RefsrExec *exec)
          && atomic_load_explicit (exec->cancel, memory_order_relaxed) != 0;
 }
 
-/* Sets REFSR_ERROR_CANCELLED and returns FALSE if the run was cancelled. */
-gboolean refsr_exec_check (const RefsrExec *exec, GError **error);
-
 /* The calling thread's number inside an OpenMP team (0 outside one, and
  * always 0 in a build without OpenMP). */
 int refsr_thread_index (void);
+
+/* Reports macs done so far by the current call, from the thread that
+ * called the engine (thread 0 of a team) only, so that the caller's
+ * progress callback runs on its own thread, as refsr.h promises. */
+static inline void
+refsr_exec_tick (const RefsrExec *exec, double macs)
+{
+  if (exec != NULL && exec->tick != NULL && refsr_thread_index () == 0)
+    exec->tick (macs, exec->tick_data);
+}
+
+/* Sets REFSR_ERROR_CANCELLED and returns FALSE if the run was cancelled. */
+gboolean refsr_exec_check (const RefsrExec *exec, GError **error);
+
 
 /* One private buffer per thread of a team, each starting on its own
  * 64-byte line so that threads do not share cache lines:
