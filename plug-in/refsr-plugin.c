@@ -54,9 +54,10 @@ G_DEFINE_TYPE (RefsrPlugIn, refsr_plug_in, GIMP_TYPE_PLUG_IN)
 
 GIMP_MAIN (REFSR_TYPE_PLUG_IN)
 
-/* The memory the engine may use (the tile size follows from it): half of
- * the machine's RAM, so that GIMP itself and the system keep room;
- * REFSR_MEMORY_BUDGET_MIB overrides it (README.md).  why (may be NULL) receives where the number
+/* The memory a run may use, the engine and the plug-in's own buffers
+ * together (refsr_engine_share splits it; the tile size follows from the
+ * engine's share): half of the machine's RAM, so that GIMP itself and the
+ * system keep room; REFSR_MEMORY_BUDGET_MIB overrides it (README.md).  why (may be NULL) receives where the number
  * comes from, for messages. */
 static guint64
 memory_budget (const char **why)
@@ -72,6 +73,21 @@ memory_budget (const char **why)
   if (why != NULL)
     *why = _("half of the computer's memory");
   return refsr_physical_memory () / 2;
+}
+
+/* GIMP gives its plug-ins its own GEGL tile cache size (half of the
+ * machine's memory by default): the plug-in keeps to its share of the
+ * budget, and the new layer's tiles and the 4x buffer go on to GIMP or to
+ * GEGL's swap file beyond it. */
+static void
+limit_gegl_cache (void)
+{
+  guint64 share = refsr_gegl_cache_share (memory_budget (NULL));
+  guint64 size = 0;
+
+  g_object_get (gegl_config (), "tile-cache-size", &size, NULL);
+  if (share > 0 && (size == 0 || size > share))
+    g_object_set (gegl_config (), "tile-cache-size", share, NULL);
 }
 
 static GList *
@@ -429,7 +445,8 @@ check_pixel_limits (const RunSizes *sizes, GError **error)
 }
 
 /* The engine's options for this run, as far as they decide its memory
- * and its tiles; run_engine adds the rest. */
+ * and its tiles (max_memory is the whole budget until check_memory gives
+ * the engine its share); run_engine adds the rest. */
 static gboolean write_tile (const RefsrTile *tile, void *data,
                             GError **error);
 
@@ -443,35 +460,49 @@ init_options (const RefsrSettings *settings, RefsrOptions *options)
   options->tile_done = write_tile;
 }
 
+/* Whether a run of the layer with a ref_width × ref_height reference in
+ * tiles of tile_size (0: automatic) fits the budget; options->max_memory
+ * becomes the engine's share of it. */
+static gboolean
+fits_budget (const RefsrConfig *config, const RunSizes *sizes, int ref_width,
+             int ref_height, int tile_size, guint64 budget,
+             RefsrOptions *options, RefsrEstimate *estimate, GError **error)
+{
+  options->tile_size = tile_size;
+  options->max_memory = refsr_engine_share (budget, sizes->lr_width,
+                                            sizes->lr_height, ref_width,
+                                            ref_height);
+  return refsr_estimate (config, sizes->lr_width, sizes->lr_height,
+                         ref_width, ref_height, options, estimate, error);
+}
+
 /* The run's memory, estimated from the sizes alone, in tiles: refused
  * only when no tiles fit the budget.  The message says what to change:
  * the tile size, when automatic tiles would fit; the reference, when the
  * smallest one would fit; else the layer (or the budget).  The engine's
- * own account of the numbers follows as detail. */
+ * own account of the numbers follows as detail (its budget is its share
+ * of the one named, see refsr_engine_share). */
 static gboolean
 check_memory (const RefsrModel *model, const RunSizes *sizes,
-              const RefsrOptions *options, RefsrEstimate *estimate,
+              RefsrOptions *options, RefsrEstimate *estimate,
               GError **error)
 {
   RefsrConfig config;
-  RefsrOptions automatic = *options;
-  RefsrEstimate other;
+  RefsrOptions other = *options;
+  RefsrEstimate unused;
   const char *why;
   guint64 budget = memory_budget (&why);
   GError *detail = NULL;
   char *budget_text;
 
   refsr_model_get_config (model, &config);
-  if (refsr_estimate (&config, sizes->lr_width, sizes->lr_height,
-                      sizes->ref_width, sizes->ref_height, options, estimate,
-                      &detail))
+  if (fits_budget (&config, sizes, sizes->ref_width, sizes->ref_height,
+                   options->tile_size, budget, options, estimate, &detail))
     return TRUE;
-  automatic.tile_size = 0;
   budget_text = g_format_size (budget);
   if (options->tile_size > 0
-      && refsr_estimate (&config, sizes->lr_width, sizes->lr_height,
-                         sizes->ref_width, sizes->ref_height, &automatic,
-                         &other, NULL))
+      && fits_budget (&config, sizes, sizes->ref_width, sizes->ref_height, 0,
+                      budget, &other, &unused, NULL))
     g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
         _("Enlarging this %d × %d layer in tiles of %d pixels needs more "
           "memory than the %s this filter allows itself (%s).  Choose a "
@@ -479,9 +510,8 @@ check_memory (const RefsrModel *model, const RunSizes *sizes,
           "fit: %s"),
         sizes->lr_width, sizes->lr_height, options->tile_size, budget_text,
         why, detail->message);
-  else if (refsr_estimate (&config, sizes->lr_width, sizes->lr_height,
-                           REFERENCE_MIN_SIDE, REFERENCE_MIN_SIDE, &automatic,
-                           &other, NULL))
+  else if (fits_budget (&config, sizes, REFERENCE_MIN_SIDE,
+                        REFERENCE_MIN_SIDE, 0, budget, &other, &unused, NULL))
     g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
         _("Enlarging this %d × %d layer with the %d × %d reference layer "
           "“%s” needs more memory than the %s this filter allows itself "
@@ -1069,6 +1099,7 @@ refsr_plug_in_run (GimpProcedure *procedure, GimpRunMode run_mode,
   GimpValueArray *values;
 
   gegl_init (NULL, NULL);
+  limit_gegl_cache ();
   if (!check_target (image, drawables, &error))
     return gimp_procedure_new_return_values (procedure,
                                              GIMP_PDB_EXECUTION_ERROR, error);

@@ -21,11 +21,37 @@
  * chosen weights cannot be read. */
 #define TTSR_CONFIG { 64, { 16, 16, 8, 4 } }
 
+/* GEGL's tile cache in the plug-in: an eighth of the budget, at least
+ * 32 MiB (a few hundred of GEGL's tiles, so writing a tile of the layer
+ * does not wait for the swap file). */
+#define GEGL_CACHE_SHARE 8
+#define GEGL_CACHE_MIN (G_GUINT64_CONSTANT (32) << 20)
+
+guint64
+refsr_gegl_cache_share (guint64 budget)
+{
+  return budget == 0 ? 0 : MAX (budget / GEGL_CACHE_SHARE, GEGL_CACHE_MIN);
+}
+
+guint64
+refsr_engine_share (guint64 budget, int lr_width, int lr_height,
+                    int ref_width, int ref_height)
+{
+  double own = 3.0 * ((double) lr_width * lr_height
+                      + (double) ref_width * ref_height)
+               + refsr_gegl_cache_share (budget);
+
+  if (budget == 0)
+    return 0;
+  return budget > own ? budget - (guint64) own : 1;
+}
+
 typedef struct
 {
   GimpProcedureConfig *config;
   GimpDrawable *target;
-  RefsrOptions options;   /* the plug-in's, tile_size from config */
+  RefsrOptions options;   /* the plug-in's, max_memory its whole budget,
+                           * tile_size from config */
   RefsrConfig model;      /* of the chosen weights, for the estimates */
   GtkWidget *hint;
 } DialogState;
@@ -99,6 +125,8 @@ cost_text (DialogState *state, int w, int h, int ref_w, int ref_h)
 
   g_object_get (state->config, "tile-size", &tile_size, NULL);
   options.tile_size = MIN (tile_size, REFSR_MAX_TILE_SIZE);
+  options.max_memory = refsr_engine_share (state->options.max_memory, w, h,
+                                           ref_w, ref_h);
   fits = refsr_estimate (&state->model, w, h, ref_w, ref_h, &options,
                          &estimate, NULL);
   if (!fits)
@@ -107,7 +135,8 @@ cost_text (DialogState *state, int w, int h, int ref_w, int ref_h)
       options.max_memory = 0;
       refsr_estimate (&state->model, w, h, ref_w, ref_h, &options, &estimate,
                       NULL);
-      options.max_memory = state->options.max_memory;
+      options.max_memory = refsr_engine_share (state->options.max_memory, w,
+                                               h, ref_w, ref_h);
       options.tile_size = 0;
       automatic_fits = tile_size > 0
                        && refsr_estimate (&state->model, w, h, ref_w, ref_h,
