@@ -30,7 +30,7 @@
 (save-png (image-of rgb) "plugin-rgb.png")
 
 ; --- a new layer in the enlarged image, 2x, with the confidence map, on a
-;     layer with offsets above the background, in tiles of 8 (through the
+;     layer with offsets above the background, in tiles of 16 (through the
 ;     4x buffer that 2x reduces)
 (define stack (duplicate lr))
 (define target (car (gimp-layer-new-from-drawable lr-layer stack)))
@@ -41,7 +41,7 @@
   (car (plug-in-refsr #:run-mode RUN-NONINTERACTIVE #:image stack
                       #:drawables (vector target) #:reference-layer ref-layer
                       #:weights-file W #:scale "2x" #:confidence-map TRUE
-                      #:tile-size 8)))
+                      #:tile-size 16)))
 (define stack-layers (layers stack))
 (report "new-layer: the image is enlarged 2x"
         (and (= (car (gimp-image-get-width stack)) (* 2 lr-w))
@@ -131,26 +131,28 @@
              "Reference SR ×4 (self-reference)")
 (save-png (image-of self) "plugin-self.png")
 
-; --- tiles: the 96 x 128 reference image enlarged as its own reference,
-;     whole (tile-size 0, automatic: one tile in the default budget) and
-;     in tiles of 32; test-plugin.sh compares the two.  And the alpha case
-;     at 2x in tiles of 8: the alpha comes from the layer's own whatever
-;     the tiles.
+; --- tiles: the layer enlarged to 64 x 48 first, then 4x with the
+;     reference, whole (tile-size 0, automatic: one tile in the default
+;     budget) and in tiles of 32 (four, each computed with its context);
+;     test-plugin.sh compares the two.  And the alpha case at 2x in tiles
+;     of 16: the alpha comes from the layer's own whatever the tiles.
 (define (enlarge-in-tiles image reference tile-size scale)
   (car (plug-in-refsr #:run-mode RUN-NONINTERACTIVE #:image image
                       #:drawables (vector (first-layer image))
                       #:reference-layer reference #:weights-file W
                       #:output "new-image" #:scale scale
                       #:tile-size tile-size)))
-(define whole (enlarge-in-tiles ref ref-layer 0 "4x"))
-(define tiled (enlarge-in-tiles ref ref-layer 32 "4x"))
+(define twice (duplicate lr))
+(gimp-image-scale twice (* 2 lr-w) (* 2 lr-h))
+(define whole (enlarge-in-tiles twice ref-layer 0 "4x"))
+(define tiled (enlarge-in-tiles twice ref-layer 32 "4x"))
 (report "tiles: tile-size 32 and 0 give results of the same size"
-        (and (size-is? whole (* 4 (width ref-layer)) (* 4 (height ref-layer)))
-             (size-is? tiled (* 4 (width ref-layer)) (* 4 (height ref-layer)))))
+        (and (size-is? whole (* 8 lr-w) (* 8 lr-h))
+             (size-is? tiled (* 8 lr-w) (* 8 lr-h))))
 (save-png (image-of whole) "plugin-tile0.png")
 (save-png (image-of tiled) "plugin-tile32.png")
-(define alpha-tiled (enlarge-in-tiles holey ref-layer 8 "2x"))
-(report "tiles: the alpha case at 2x in tiles of 8 keeps its alpha channel"
+(define alpha-tiled (enlarge-in-tiles holey ref-layer 16 "2x"))
+(report "tiles: the alpha case at 2x in tiles of 16 keeps its alpha channel"
         (and (= (car (gimp-drawable-has-alpha alpha-tiled)) TRUE)
              (size-is? alpha-tiled (* 2 lr-w) (* 2 lr-h))))
 (save-png (image-of alpha-tiled) "plugin-alpha-tiled.png")

@@ -67,7 +67,7 @@ make_profile() {   # make_profile DIR
 # emits criticals of its own at quit and when exporting 16-bit or float
 # images (a thumbnail of GIMP 3.0.4's file-png), which would abort it.
 run_gimp() {   # run_gimp HOME LANG INTERPRETER EXPRESSION
-  HOME=$1 LANG=$2 LC_ALL= LANGUAGE= timeout 120 env -u G_DEBUG "$GIMP" -i -f -d \
+  HOME=$1 LANG=$2 LC_ALL= LANGUAGE= timeout 240 env -u G_DEBUG "$GIMP" -i -f -d \
     --quit --batch-interpreter="$3" -b "$4" </dev/null
 }
 
@@ -104,7 +104,7 @@ done <"$T/verdicts"
 grep -q 'no image is left behind' "$T/verdicts" \
   || result fail "the memory budget batch ran to its end" "$T/budget.log"
 check "memory budget: the refusal names the budget, its source and the engine's figures" \
-  grep -q "ERROR memory budget: .*needs more memory than the 1\.0[^ ]*MB this filter allows itself (the limit set by REFSR_MEMORY_BUDGET_MIB).*: .*memory budget of 1 MB" "$T/budget.log"
+  grep -q "ERROR memory budget: .*needs more memory than the 1\.0[^ ]*MB this filter allows itself (the limit set by REFSR_MEMORY_BUDGET_MIB).*: .*more than the memory budget of [0-9]* MB" "$T/budget.log"
 
 # 2. the refsr command on the same inputs
 check "refsr command: RGB" "$REFSR" --weights "$W" -r "$T/ref.png" -o "$T/cli-rgb.png" "$T/lr.png"
@@ -243,7 +243,7 @@ check "alpha: enlarged 4x from the layer's own" \
 #    tile where it belongs; alpha does not depend on the tiles at all.
 check "tiles: tile-size 32 agrees with tile-size 0 within 1/255 (PSNR >= 70 dB)" \
   $COMPARE close "$T/plugin-tile32.png" "$T/plugin-tile0.png" 1 70
-check "tiles: alpha at 2x in tiles of 8 is the layer's own, enlarged" \
+check "tiles: alpha at 2x in tiles of 16 is the layer's own, enlarged" \
   $COMPARE alpha "$T/lr-alpha.png" "$T/plugin-alpha-tiled.png" 2
 
 echo "1..$n"
