@@ -749,7 +749,7 @@ refused_by_gimp (GError **error, const char *format)
  * as it was. */
 typedef struct
 {
-  GimpImage *image;      /* the image they are made for */
+  GimpImage *image;      /* the target's, which they are made for */
   GimpLayer *result;
   GimpLayer *map;        /* NULL unless confidence-map */
   int x, y;              /* their offsets */
@@ -990,62 +990,81 @@ copy_color_profile (GimpImage *source, GimpImage *image)
   return copied;
 }
 
-/* The image the layers are made for: the target's, or for "new-image" a
- * new one of the result's size, precision and colour profile, without
- * undo until it is complete (it starts with a clean undo history). */
+/* The layers are made in the target's image, outside it, whatever the
+ * output: a new image is made only once they are complete, so neither a
+ * failure nor a cancel (which ends the plug-in) leaves anything behind
+ * that the user could see.  A new layer keeps the target's offsets,
+ * scaled; a new image's layers sit at 0, 0. */
 static gboolean
-open_output_image (const RefsrSettings *settings, int width, int height,
-                   NewLayers *layers, GError **error)
+place_new_layers (const RefsrSettings *settings, NewLayers *layers,
+                  GError **error)
 {
-  GimpImage *source = settings->image;
-
-  if (settings->output != OUTPUT_NEW_IMAGE)
-    {
-      layers->image = source;
-      if (!gimp_drawable_get_offsets (GIMP_DRAWABLE (settings->target),
-                                      &layers->x, &layers->y))
-        return refused_by_gimp (error, _("GIMP refused the new layer: %s"));
-      layers->x *= settings->scale;
-      layers->y *= settings->scale;
-      return TRUE;
-    }
-  layers->image = gimp_image_new_with_precision (width, height,
-      gimp_image_get_base_type (source), gimp_image_get_precision (source));
-  if (layers->image != NULL && copy_color_profile (source, layers->image)
-      && gimp_image_undo_disable (layers->image))
+  layers->image = settings->image;
+  layers->x = layers->y = 0;
+  if (settings->output == OUTPUT_NEW_IMAGE)
     return TRUE;
-  refused_by_gimp (error, _("GIMP could not make the new image: %s"));
-  if (layers->image != NULL)
-    gimp_image_delete (layers->image);
-  layers->image = NULL;
-  return FALSE;
+  if (!gimp_drawable_get_offsets (GIMP_DRAWABLE (settings->target),
+                                  &layers->x, &layers->y))
+    return refused_by_gimp (error, _("GIMP refused the new layer: %s"));
+  layers->x *= settings->scale;
+  layers->y *= settings->scale;
+  return TRUE;
 }
 
-/* Discards what open_output_image and the filling made. */
-static void
-close_output_image (const RefsrSettings *settings, NewLayers *layers)
-{
-  discard_new_layers (layers);
-  if (layers->image != NULL && layers->image != settings->image)
-    gimp_image_delete (layers->image);
-  layers->image = NULL;
-}
-
+/* A copy of layer (made outside the image) for image, under its name:
+ * GIMP shares the pixels' tiles between the two until either changes. */
 static GimpLayer *
-apply_as_new_image (NewLayers *layers, GimpRunMode run_mode, GError **error)
+copy_layer (GimpLayer *layer, GimpImage *image)
+{
+  GimpLayer *copy = gimp_layer_new_from_drawable (GIMP_DRAWABLE (layer),
+                                                  image);
+  char *name = gimp_item_get_name (GIMP_ITEM (layer));
+
+  if (copy != NULL && !gimp_item_set_name (GIMP_ITEM (copy), name))
+    {
+      gimp_item_delete (GIMP_ITEM (copy));
+      copy = NULL;
+    }
+  g_free (name);
+  return copy;
+}
+
+/* A new image of the result's size, precision and colour profile, with
+ * copies of the layers; it starts with a clean undo history. */
+static GimpLayer *
+apply_as_new_image (const RefsrSettings *settings, NewLayers *layers,
+                    GimpRunMode run_mode, GError **error)
 {
   const char *failed = _("GIMP could not make the new image: %s");
+  GimpImage *source = settings->image;
+  GimpDrawable *result = GIMP_DRAWABLE (layers->result);
+  GimpImage *image = gimp_image_new_with_precision (
+      gimp_drawable_get_width (result), gimp_drawable_get_height (result),
+      gimp_image_get_base_type (source), gimp_image_get_precision (source));
+  NewLayers copies = { image, NULL, NULL, 0, 0 };
+  gboolean ok;
 
-  if (!insert_new_layers (layers->image, NULL, 0, layers, failed, error)
-      || !gimp_image_undo_enable (layers->image)
-      || (run_mode != GIMP_RUN_NONINTERACTIVE
-          && gimp_display_new (layers->image) == NULL))
+  ok = image != NULL && copy_color_profile (source, image)
+       && gimp_image_undo_disable (image)
+       && (copies.result = copy_layer (layers->result, image)) != NULL
+       && (layers->map == NULL
+           || (copies.map = copy_layer (layers->map, image)) != NULL);
+  if (!ok)
     {
       refused_by_gimp (error, failed);
-      gimp_image_delete (layers->image);
-      return NULL;
+      discard_new_layers (&copies);
     }
-  return layers->result;
+  discard_new_layers (layers);
+  if (ok
+      && insert_new_layers (image, NULL, 0, &copies, failed, error)
+      && gimp_image_undo_enable (image)
+      && (run_mode == GIMP_RUN_NONINTERACTIVE
+          || gimp_display_new (image) != NULL))
+    return copies.result;
+  refused_by_gimp (error, failed);
+  if (image != NULL)
+    gimp_image_delete (image);
+  return NULL;
 }
 
 /* The whole run.  Every refusal the sizes allow comes before a pixel is
@@ -1067,9 +1086,7 @@ enlarge (const RefsrSettings *settings, GimpRunMode run_mode, GError **error)
        && check_pixel_limits (&sizes, error)
        && (model = load_model (settings->weights, error)) != NULL
        && check_memory (model, &sizes, &options, &estimate, error)
-       && open_output_image (settings, sizes.lr_width * settings->scale,
-                             sizes.lr_height * settings->scale, &layers,
-                             error)
+       && place_new_layers (settings, &layers, error)
        && (layers.result = new_layer (settings, &layers,
                                       sizes.lr_width * settings->scale,
                                       sizes.lr_height * settings->scale,
@@ -1080,10 +1097,10 @@ enlarge (const RefsrSettings *settings, GimpRunMode run_mode, GError **error)
   refsr_model_free (model);
   if (ok)
     layer = settings->output == OUTPUT_NEW_IMAGE
-            ? apply_as_new_image (&layers, run_mode, error)
+            ? apply_as_new_image (settings, &layers, run_mode, error)
             : apply_as_new_layer (settings, &layers, error);
   else
-    close_output_image (settings, &layers);
+    discard_new_layers (&layers);
   return layer;
 }
 
