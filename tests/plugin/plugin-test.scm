@@ -16,6 +16,7 @@
 (define lr-h (height lr-layer))
 
 ; --- RGB into a new image: the pixels are compared with the refsr command
+(gimp-image-clean-all lr)
 (define rgb
   (car (plug-in-refsr #:run-mode RUN-NONINTERACTIVE #:image lr
                       #:drawables (vector lr-layer)
@@ -24,7 +25,8 @@
 (report "rgb: result is 4x the layer" (size-is? rgb (* 4 lr-w) (* 4 lr-h)))
 (report "rgb: the source image is left alone"
         (and (= (vector-length (layers lr)) 1)
-             (= (car (gimp-image-get-width lr)) lr-w)))
+             (= (car (gimp-image-get-width lr)) lr-w)
+             (= (car (gimp-image-is-dirty lr)) FALSE)))
 (report-name "rgb: named after method and reference" rgb
              (string-append "Reference SR ×4 (ref: " (name-of ref-layer) ")"))
 (save-png (image-of rgb) "plugin-rgb.png")
