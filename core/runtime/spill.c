@@ -77,10 +77,11 @@ set_spill_error (GError **error, const char *dir, gsize bytes, int err)
     room = g_strdup_printf (", %.0f MB free there",
                             (double) fs.f_bavail * fs.f_frsize / MB);
   g_set_error (error, REFSR_ERROR, REFSR_ERROR_IO,
-               "Could not keep %.0f MB of data in a temporary file in "
-               "“%s” (%s%s): set TMPDIR to a folder with more room or "
-               "raise the memory budget", (double) bytes / MB, dir,
-               g_strerror (err), room != NULL ? room : "");
+               "Could not keep %.*f MB of data in a temporary file in "
+               "'%s' (%s%s): set TMPDIR to a writable folder with more "
+               "room or raise the memory budget", bytes < 10 * MB ? 1 : 0,
+               (double) bytes / MB, dir, g_strerror (err),
+               room != NULL ? room : "");
 }
 
 gboolean
