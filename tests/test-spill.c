@@ -17,10 +17,11 @@
 
 #include "fixture.h"
 #include "image-io.h"
+#include "plan.h"
 #include "reference.h"
 #include "spill.h"
 
-static const char *build_dir;
+static char *build_dir;
 static char *spill_dir;
 
 static int
@@ -307,10 +308,80 @@ test_reference (void)
   refsr_io_image_clear (&file);
 }
 
+/* The plan spills a reference whose features take more than half the
+ * budget, and then fits a run that it used to refuse; a smaller
+ * reference, or no budget, stays on the heap. */
+/* refsr_run_plan with a budget and otherwise the default options */
+static gboolean
+plan_run (const RefsrConfig *config, int lr_w, int lr_h, int ref_w,
+          int ref_h, int threads, guint64 budget, RefsrRunPlan *plan,
+          GError **error)
+{
+  RefsrOptions options = REFSR_OPTIONS_INIT;
+
+  options.max_memory = budget;
+  return refsr_run_plan (config, lr_w, lr_h, ref_w, ref_h, threads,
+                         &options, plan, error);
+}
+
+static void
+test_plan (void)
+{
+  g_autoptr (RefsrModel) model = fixture_model ("weights-16+16+8+4-seed2.safetensors");
+  g_autoptr (GError) error = NULL;
+  guint64 budget = G_GUINT64_CONSTANT (4) << 30;
+  RefsrConfig config;
+  RefsrRunPlan plan;
+
+  refsr_model_get_config (model, &config);
+  /* 4000×3000: about 6 GB of features in a 4 GiB budget */
+  g_assert_cmpfloat (refsr_reference_data_bytes (4000, 3000), >, budget);
+  for (int threads = 1; threads <= 16; threads *= 4)
+    {
+      g_assert_true (plan_run (&config, 1000, 750, 4000, 3000, threads,
+                               budget, &plan, &error));
+      g_assert_no_error (error);
+      g_test_message ("LR 1000×750, reference 4000×3000, %d threads, "
+                      "4 GiB: spilled, tiles of %d, peak %.0f MB",
+                      threads, plan.tile_size, plan.peak_bytes / 1048576.0);
+      g_assert_true (plan.spill_reference);
+      g_assert_cmpfloat (plan.peak_bytes, <=, budget);
+      g_assert_cmpint (plan.tile_size, >=, 16);
+    }
+
+  /* just above half the budget spills, just below does not */
+  budget = (guint64) (2.0 * refsr_reference_data_bytes (2000, 1500));
+  g_assert_true (plan_run (&config, 500, 375, 2000, 1500, 2,
+                           budget + (1 << 24), &plan, &error));
+  g_assert_false (plan.spill_reference);
+  g_assert_false (refsr_plan_spill_reference (2000, 1500,
+                                              budget + (1 << 24)));
+  g_assert_true (plan_run (&config, 500, 375, 2000, 1500, 2,
+                           budget - (1 << 24), &plan, &error));
+  g_assert_true (plan.spill_reference);
+  g_assert_true (refsr_plan_spill_reference (2000, 1500,
+                                             budget - (1 << 24)));
+
+  /* no budget: the heap, whatever the size */
+  g_assert_true (plan_run (&config, 100, 75, 4000, 3000, 2, 0, &plan,
+                           &error));
+  g_assert_false (plan.spill_reference);
+  g_assert_cmpfloat (plan.peak_bytes, >,
+                     refsr_reference_data_bytes (4000, 3000));
+
+  /* a budget too small for the rest still refuses, and says it spilled */
+  g_assert_false (plan_run (&config, 1000, 750, 4000, 3000, 2,
+                            G_GUINT64_CONSTANT (256) << 20, &plan, &error));
+  g_assert_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "temporary file"));
+}
+
 int
 main (int argc, char **argv)
 {
-  build_dir = argc > 1 ? argv[argc - 1] : ".";
+  build_dir = g_canonicalize_filename (argc > 1 ? argv[argc - 1] : ".",
+                                       NULL);
   /* before anything asks GLib for the temporary folder, which it keeps */
   spill_dir = g_canonicalize_filename ("spill-tmp", build_dir);
   {
@@ -332,5 +403,6 @@ main (int argc, char **argv)
   g_test_add_func ("/spill/round-trip", test_round_trip);
   g_test_add_func ("/spill/unwritable", test_unwritable);
   g_test_add_func ("/spill/reference", test_reference);
+  g_test_add_func ("/spill/plan", test_plan);
   return g_test_run ();
 }

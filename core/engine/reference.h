@@ -34,9 +34,9 @@ gboolean refsr_reference_data_build (RefsrReferenceData *data,
                                      GError **error);
 /* The same, with spill (RefsrRunPlan.spill_reference) placing the key and
  * the three value levels in one unlinked temporary file in spill_dir
- * (NULL: g_get_tmp_dir (), which honours TMPDIR) instead of on the heap;
- * their pages are released after each strip, so the resident set holds
- * one strip of them.  The features are bit-identical either way.  A file
+ * (NULL: TMPDIR, or the system's temporary folder, spill.h) instead of
+ * on the heap; their pages are released after each strip, so the
+ * resident set holds one strip of them.  The features are bit-identical either way.  A file
  * that cannot be made or sized fails with REFSR_ERROR_IO (spill.h). */
 gboolean refsr_reference_data_build_full (RefsrReferenceData *data,
                                           const RefsrLte *lte,

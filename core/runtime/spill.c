@@ -8,6 +8,9 @@
 #include <sys/mman.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/vfs.h>
+#endif
 
 #include <glib/gstdio.h>
 
@@ -19,6 +22,35 @@ page_size (void)
   long p = sysconf (_SC_PAGESIZE);
 
   return p > 0 ? (gsize) p : 4096;
+}
+
+static gboolean
+on_tmpfs (const char *dir)
+{
+#ifdef __linux__
+  struct statfs fs;
+
+  return statfs (dir, &fs) == 0 && fs.f_type == 0x01021994; /* TMPFS_MAGIC */
+#else
+  return FALSE;
+#endif
+}
+
+/* The folder when the caller names none: TMPDIR where it is set, else
+ * g_get_tmp_dir () (/tmp), unless that is a tmpfs (as on Debian 13) and
+ * /var/tmp, writable, is not: a file on a tmpfs is memory (or swap)
+ * itself, which would defeat spilling.  Nothing outlives the process in
+ * either, the file having no name. */
+static const char *
+default_dir (void)
+{
+  const char *env = g_getenv ("TMPDIR");
+  const char *tmp = g_get_tmp_dir ();
+
+  if ((env == NULL || *env == '\0') && on_tmpfs (tmp)
+      && access ("/var/tmp", W_OK) == 0 && !on_tmpfs ("/var/tmp"))
+    return "/var/tmp";
+  return tmp;
 }
 
 /* A file in dir that no directory lists: O_TMPFILE where the kernel and
@@ -93,7 +125,7 @@ refsr_spill_alloc (RefsrTensor *const *tensors, gsize n, const char *dir,
   int fd, err = 0;
 
   if (dir == NULL)
-    dir = g_get_tmp_dir ();
+    dir = default_dir ();
   for (gsize i = 0; i < n; i++)
     {
       const RefsrTensor *t = tensors[i];

@@ -12,7 +12,9 @@
 
 /* Gives each of the n tensors, whose c, h and w are set (all > 0) and
  * whose data is NULL, its data from one temporary file made in dir (NULL:
- * g_get_tmp_dir (), which honours TMPDIR).  The file has no name from the
+ * TMPDIR where it is set, else g_get_tmp_dir () or, when that is a tmpfs
+ * and /var/tmp is not, /var/tmp: a tmpfs keeps its files in memory).
+ * The file has no name from the
  * start (O_TMPFILE) or loses it at once (mkstemp and unlink), so nothing
  * is left behind, even after a crash; its space is reserved up front
  * (posix_fallocate), so a full disk is an error here rather than a
