@@ -189,14 +189,28 @@ refsr_spill_alloc (RefsrTensor *const *tensors, gsize n, const char *dir,
   return TRUE;
 }
 
+/* On a shared file mapping MADV_DONTNEED drops the page table entries
+ * only; dirty pages pass their state to the page cache, which writes
+ * them to the file before it ever drops them. */
 void
-refsr_tensor_release_pages (RefsrTensor *t)
+refsr_tensor_release_pages (const RefsrTensor *t)
 {
-  /* On a shared file mapping MADV_DONTNEED drops the page table entries
-   * only; dirty pages pass their state to the page cache, which writes
-   * them to the file before it ever drops them. */
   if (t->mapped > 0)
     madvise (t->data, t->mapped, MADV_DONTNEED);
+}
+
+void
+refsr_tensor_release_range (const RefsrTensor *t, gsize first, gsize n)
+{
+  gsize page = page_size ();
+  guintptr start, end;
+
+  if (t->mapped == 0 || n == 0)
+    return;
+  start = ((guintptr) (t->data + first) + page - 1) / page * page;
+  end = (guintptr) (t->data + first + n) / page * page;
+  if (start < end)
+    madvise ((void *) start, end - start, MADV_DONTNEED);
 }
 
 void

@@ -28,9 +28,16 @@ gboolean refsr_spill_alloc (RefsrTensor *const *tensors, gsize n,
 
 /* Takes t's pages out of the resident set when its data is spilled: the
  * contents stay in the file (and in the page cache while the kernel
- * keeps them) and are read back on the next access.  Does nothing for
- * heap data or an empty tensor. */
-void refsr_tensor_release_pages (RefsrTensor *t);
+ * keeps them) and are read back on the next access, so this is safe at
+ * any time, even while other threads read t.  Does nothing for heap data
+ * or an empty tensor. */
+void refsr_tensor_release_pages (const RefsrTensor *t);
+
+/* The same for the whole pages within floats [first, first + n) of t's
+ * data (the pages it shares with the floats around are kept): for a
+ * kernel done with some channels while other threads read others. */
+void refsr_tensor_release_range (const RefsrTensor *t, gsize first,
+                                 gsize n);
 
 /* The end of a spilled tensor's data, for refsr_tensor_clear. */
 void refsr_spill_unmap (float *data, gsize mapped_bytes);
