@@ -10,7 +10,6 @@
  * per process, so that ru_maxrss is that mode's own.
  * Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later */
 #include <glib.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include "pixels.h"
 #include "reference.h"
 #include "search.h"
+#include "texture.h"
 #include "transfer.h"
 
 typedef struct
@@ -68,25 +68,6 @@ strip_done (double macs, void *data)
   most->shmem = MAX (most->shmem, now.shmem);
 }
 
-static guint8 *
-texture (int w, int h, guint32 seed)
-{
-  guint8 *px = g_malloc ((gsize) w * h * 3);
-  GRand *rand = g_rand_new_with_seed (seed);
-
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++)
-      for (int c = 0; c < 3; c++)
-        {
-          double v = 128 + 50 * sin (0.21 * x + 0.13 * y + c)
-                     + 30 * sin (0.05 * x * (c + 1) - 0.31 * y)
-                     + g_rand_double_range (rand, -25, 25);
-          px[((gsize) y * w + x) * 3 + c] = (guint8) CLAMP (v, 0, 255);
-        }
-  g_rand_free (rand);
-  return px;
-}
-
 static double
 now (void)
 {
@@ -126,7 +107,7 @@ main (int argc, char **argv)
       fprintf (stderr, "refsr-spill-bench: %s\n", error->message);
       return 1;
     }
-  px = texture (width, height, 2);
+  px = bench_texture (width, height, 2);
 
   t0 = now ();
   if (!refsr_reference_data_build_full (&ref, &model->lte, px, width,
