@@ -100,10 +100,12 @@ reconstruct_tile_bytes (const Sizes *s, int tile)
 
 /* The reference's features in each pass.  On the heap they count whole.
  * Spilled, they are page cache of an unlinked file, which the kernel
- * writes back and drops under pressure instead of failing, and the engine
- * takes their pages out of the resident set after each strip and tile
- * (refsr_reference_data_release_pages); what counts is what a pass needs
- * resident at once to run without reading a page twice:
+ * writes back and drops under pressure instead of failing, and their
+ * pages leave the resident set as soon as a pass is done with them (each
+ * strip of the build; the keys once the search has copied them; each
+ * block of channels once transferred; refsr_reference_data_release_pages
+ * between tiles).  What counts is what a pass needs resident at once to
+ * run without reading a page twice:
  *  - building: Ref↓↑ (3 bytes a pixel, on the heap the whole time) and
  *    one strip's rows of the four maps, written, then released; a
  *    partial page at either end of every channel's rows (704 channels);
