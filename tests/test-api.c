@@ -39,6 +39,10 @@ test_options_init (void)
   g_assert_null (options.progress_data);
   g_assert_null (options.cancel);
   g_assert_false (options.keep_textures);
+  g_assert_cmpint (options.tile_size, ==, 0);
+  g_assert_cmpuint (options.max_memory, ==, 0);
+  g_assert_null (options.tile_done);
+  g_assert_null (options.tile_data);
 }
 
 static void
@@ -224,6 +228,61 @@ test_resize_rgb (void)
   g_assert_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT);
 }
 
+typedef struct
+{
+  guint8 *pixels;
+  int width, n_tiles;
+} Assembled;
+
+static gboolean
+assemble (const RefsrTile *tile, void *data, GError **error)
+{
+  Assembled *a = data;
+
+  for (int y = 0; y < tile->height; y++)
+    memcpy (a->pixels + ((gsize) (tile->y + y) * a->width + tile->x) * 3,
+            tile->pixels + (gsize) y * tile->width * 3,
+            (gsize) tile->width * 3);
+  a->n_tiles++;
+  return TRUE;
+}
+
+/* What the plug-in does: a reference prepared once, the output taken tile
+ * by tile; the same pixels as refsr_run with the same tiles. */
+static void
+test_prepared_reference_and_tiles (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RefsrModel) model = fixture_model ();
+  g_autofree guint8 *lr_rgb = gradient (12, 10);
+  g_autofree guint8 *ref_rgb = gradient (34, 30);
+  g_autofree guint8 *out = g_malloc0 (48 * 40 * 3);
+  RefsrImage lr = { lr_rgb, 12, 10, 12 * 3 };
+  RefsrImage ref = { ref_rgb, 34, 30, 34 * 3 };
+  RefsrOptions options = REFSR_OPTIONS_INIT;
+  Assembled assembled = { out, 48, 0 };
+  g_autoptr (RefsrReference) prepared = NULL;
+  g_autoptr (RefsrResult) whole = NULL, tiled = NULL;
+  int w, h;
+
+  options.tile_size = 5;
+  whole = refsr_run (model, &lr, &ref, &options, &error);
+  g_assert_no_error (error);
+  prepared = refsr_reference_new (model, &ref, &options, &error);
+  g_assert_no_error (error);
+  refsr_reference_get_size (prepared, &w, &h);
+  g_assert_cmpint (w, ==, 32);
+  g_assert_cmpint (h, ==, 28);
+  options.tile_done = assemble;
+  options.tile_data = &assembled;
+  tiled = refsr_run_with_reference (model, &lr, prepared, &options, &error);
+  g_assert_no_error (error);
+  g_assert_null (tiled->pixels);
+  g_assert_nonnull (tiled->S);
+  g_assert_cmpint (assembled.n_tiles, ==, 3 * 2);
+  g_assert_cmpmem (out, 48 * 40 * 3, whole->pixels, 48 * 40 * 3);
+}
+
 /* A raised flag stops the run with REFSR_ERROR_CANCELLED. */
 static void
 test_cancel_flag (void)
@@ -254,6 +313,8 @@ main (int argc, char **argv)
   g_test_add_func ("/api/model-save", test_model_save_round_trip);
   g_test_add_func ("/api/result-save-tensors", test_result_save_tensors);
   g_test_add_func ("/api/cancel", test_cancel_flag);
+  g_test_add_func ("/api/prepared-reference-and-tiles",
+                   test_prepared_reference_and_tiles);
   g_test_add_func ("/api/resize-rgb", test_resize_rgb);
   return g_test_run ();
 }

@@ -37,10 +37,10 @@ test_ref_by_hand (void)
                              5 + 7 + 8 + 9 + 0.5f,
                              6 + 8 + 9 + 0.5f };
   RefsrConv conv = { 1, 1, 3, weight, bias };
-  RefsrTensor in = { 1, 3, 3, image };
+  RefsrTensor in = { 1, 3, 3, image, 0 };
   float out_data[9], stride2_data[4];
-  RefsrTensor out = { 1, 3, 3, out_data };
-  RefsrTensor out2 = { 1, 2, 2, stride2_data };
+  RefsrTensor out = { 1, 3, 3, out_data, 0 };
+  RefsrTensor out2 = { 1, 2, 2, stride2_data, 0 };
   const RefsrTensor *inputs[] = { &in };
 
   refsr_conv2d_ref (&conv, inputs, 1, 1, REFSR_ACT_NONE, &out);
@@ -177,7 +177,7 @@ test_cancelled (void)
   const float weight[] = { 1 }, bias[] = { 0 };
   float in_data[4] = { 1, 2, 3, 4 }, out_data[4];
   RefsrConv conv = { 1, 1, 1, weight, bias };
-  RefsrTensor in = { 1, 2, 2, in_data }, out = { 1, 2, 2, out_data };
+  RefsrTensor in = { 1, 2, 2, in_data, 0 }, out = { 1, 2, 2, out_data, 0 };
   const RefsrTensor *inputs[] = { &in };
   atomic_int cancel = 1;
   RefsrExec exec = { .n_threads = 2, .cancel = &cancel };

@@ -185,7 +185,7 @@ test_pixel_shuffle_by_hand (void)
 {
   float in_data[] = { 1, -2, 3, 4 }; /* 4 channels of 1×1 */
   float out_data[4];
-  RefsrTensor in = { 4, 1, 1, in_data }, out = { 1, 2, 2, out_data };
+  RefsrTensor in = { 4, 1, 1, in_data, 0 }, out = { 1, 2, 2, out_data, 0 };
 
   refsr_pixel_shuffle2_relu (&in, &out, &exec1);
   g_assert_cmpfloat (out_data[0], ==, 1);  /* (0,0) ← channel 0 */

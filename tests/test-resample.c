@@ -309,7 +309,7 @@ test_torch_hand_weights (void)
                                 -0.03515625 };
   float row[3] = { 1.0f, 5.0f, -3.0f };
   float out_data[12];
-  RefsrTensor in = { 1, 1, 3, row }, out = { 1, 2, 6, out_data };
+  RefsrTensor in = { 1, 1, 3, row, 0 }, out = { 1, 2, 6, out_data, 0 };
   /* outputs 0..5 sit at sources -0.25, 0.25, 0.75, 1.25, 1.75, 2.25 */
   const int base[6] = { -1, 0, 0, 1, 1, 2 };
 

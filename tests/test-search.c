@@ -503,7 +503,7 @@ static void
 test_search_invalid (void)
 {
   float data[16] = { 0 };
-  RefsrTensor query = { 2, 2, 2, data }, key = { 1, 2, 2, data };
+  RefsrTensor query = { 2, 2, 2, data, 0 }, key = { 1, 2, 2, data, 0 };
   RefsrExec exec = { .n_threads = 1 };
   GError *error = NULL;
   gint64 idx[4];

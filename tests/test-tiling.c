@@ -12,6 +12,8 @@
 #include <math.h>
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "fixture.h"
 #include "image-io.h"
 #include "reference.h"
@@ -452,6 +454,62 @@ test_prepared_reference (void)
   fixture_close (f);
 }
 
+/* A reference whose features take more than half the budget goes to a
+ * temporary file; the run gives the output of the same tiles in memory,
+ * bit for bit, and leaves nothing in TMPDIR. */
+static void
+test_spilled_reference (void)
+{
+  g_autoptr (RefsrModel) model = fixture_model ("weights-1+1+1+1-seed1.safetensors");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *tmp = g_build_filename (g_get_current_dir (),
+                                           "spill-tmp-XXXXXX", NULL);
+  int side = 480;
+  g_autofree guint8 *pixels = g_malloc ((gsize) side * side * 3);
+  RefsrImage ref = { pixels, side, side, side * 3 };
+  RefsrImage lr = { pixels + (gsize) 100 * side * 3 + 300, 24, 20,
+                    side * 3 };
+  RefsrOptions options = REFSR_OPTIONS_INIT;
+  GRand *rand = g_rand_new_with_seed (9);
+  RefsrConfig config;
+  RefsrEstimate e;
+  GDir *dir;
+
+  for (gsize i = 0; i < (gsize) side * side * 3; i++)
+    pixels[i] = (guint8) (128 + 60 * sin (0.1 * (i / 3 % side) + i % 3)
+                          + g_rand_int_range (rand, -40, 40));
+  g_rand_free (rand);
+  g_assert_nonnull (g_mkdtemp (tmp));
+  g_setenv ("TMPDIR", tmp, TRUE);
+  options.n_threads = 2;
+  options.tile_size = 16;
+  options.max_memory = (guint64) (1.9 * refsr_reference_data_bytes (side,
+                                                                   side));
+  refsr_model_get_config (model, &config);
+  refsr_estimate (&config, lr.width, lr.height, side, side, &options, &e,
+                  &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (e.peak_bytes, <=, options.max_memory);
+  {
+    g_autoptr (RefsrResult) spilled = refsr_run (model, &lr, &ref, &options,
+                                                 &error);
+    g_autoptr (RefsrResult) kept = NULL;
+    gsize n;
+
+    g_assert_no_error (error);
+    options.max_memory = 0;
+    kept = refsr_run (model, &lr, &ref, &options, &error);
+    g_assert_no_error (error);
+    n = (gsize) kept->width * kept->height * 3;
+    g_assert_cmpmem (spilled->pixels, n, kept->pixels, n);
+  }
+  dir = g_dir_open (tmp, 0, NULL);
+  g_assert_null (g_dir_read_name (dir));
+  g_dir_close (dir);
+  g_rmdir (tmp);
+  g_unsetenv ("TMPDIR");
+}
+
 /* Images larger than the largest tile are cut into tiles even without a
  * budget, so every map stays int-indexed; the LR's old 2-megapixel cap is
  * gone; keeping the textures of such an image is refused up front. */
@@ -500,5 +558,6 @@ main (int argc, char **argv)
   g_test_add_func ("/tiling/cancel-during-tiles", test_cancel_during_tiles);
   g_test_add_func ("/tiling/prepared-reference", test_prepared_reference);
   g_test_add_func ("/tiling/large-images", test_large_images);
+  g_test_add_func ("/tiling/spilled-reference", test_spilled_reference);
   return g_test_run ();
 }

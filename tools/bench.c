@@ -19,6 +19,7 @@
 #include "lte.h"
 #include "mainnet.h"
 #include "refsr.h"
+#include "texture.h"
 
 typedef struct
 {
@@ -71,27 +72,6 @@ keep_tile (const RefsrTile *tile, void *data, GError **error)
   return TRUE;
 }
 
-/* A deterministic texture: a few oriented waves plus hashed noise, so the
- * search sees structure without exact repeats. */
-static guint8 *
-texture (int w, int h, guint32 seed)
-{
-  guint8 *px = g_malloc ((gsize) w * h * 3);
-  GRand *rand = g_rand_new_with_seed (seed);
-
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++)
-      for (int c = 0; c < 3; c++)
-        {
-          double v = 128 + 50 * sin (0.21 * x + 0.13 * y + c)
-                     + 30 * sin (0.05 * x * (c + 1) - 0.31 * y)
-                     + g_rand_double_range (rand, -25, 25);
-          px[((gsize) y * w + x) * 3 + c] = (guint8) CLAMP (v, 0, 255);
-        }
-  g_rand_free (rand);
-  return px;
-}
-
 static long
 peak_rss_kb (void)
 {
@@ -125,8 +105,8 @@ run_one (const char *weights, const Case *bc, int threads)
       return 1;
     }
   refsr_model_get_config (model, &config);
-  lr_px = texture (bc->lr_w, bc->lr_h, 1);
-  ref_px = texture (bc->ref_w, bc->ref_h, 2);
+  lr_px = bench_texture (bc->lr_w, bc->lr_h, 1);
+  ref_px = bench_texture (bc->ref_w, bc->ref_h, 2);
   options.n_threads = threads;
   options.max_memory = bc->max_memory;
   options.progress = on_progress;

@@ -130,18 +130,21 @@ check_image (const RefsrImage *img, const char *what, int min_size,
   return TRUE;
 }
 
+/* spill: the features go to an unlinked temporary file (plan.c decides
+ * when), the operating system paging them in as they are read. */
 static RefsrReference *
 reference_build (const RefsrModel *model, const RefsrImage *ref,
-                 int strip_rows, RefsrStripDone strip_done, void *strip_data,
-                 const RefsrExec *exec, GError **error)
+                 int strip_rows, gboolean spill, RefsrStripDone strip_done,
+                 void *strip_data, const RefsrExec *exec, GError **error)
 {
   RefsrReference *reference = g_new0 (RefsrReference, 1);
 
   reference->model = model;
-  if (!refsr_reference_data_build (&reference->data, &model->lte,
-                                   ref->pixels, ref->width, ref->height,
-                                   ref->rowstride, strip_rows, strip_done,
-                                   strip_data, exec, error))
+  if (!refsr_reference_data_build_full (&reference->data, &model->lte,
+                                        ref->pixels, ref->width, ref->height,
+                                        ref->rowstride, strip_rows, spill,
+                                        NULL, strip_done, strip_data, exec,
+                                        error))
     g_clear_pointer (&reference, g_free);
   return reference;
 }
@@ -151,7 +154,7 @@ static gboolean
 keep_whole_output (const RefsrTile *tile, void *data, GError **error)
 {
   Run *run = data;
-  RefsrTensor t = { 3, tile->height, tile->width, (float *) tile->sr };
+  RefsrTensor t = { 3, tile->height, tile->width, (float *) tile->sr, 0 };
 
   refsr_tensor_copy_rect (&t, 0, 0, &run->sr, tile->x, tile->y, tile->width,
                           tile->height);
@@ -257,6 +260,7 @@ search_tile (Run *run, const RefsrRect *tile, GError **error)
   refsr_tensor_clear (&x);
   refsr_tensor_clear (&S);
   refsr_lte_features_clear (&q);
+  refsr_reference_data_release_pages (&run->reference->data);
   return ok && refsr_exec_check (&run->exec, error);
 }
 
@@ -376,6 +380,7 @@ reconstruct_tile (Run *run, const RefsrRect *tile, gboolean last,
 
   if (ok)
     region_transfer (run, &r, &m);
+  refsr_reference_data_release_pages (&run->reference->data);
   /* The last tile's main network runs without the reference's features,
    * so a whole-image run peaks no higher than the main network itself. */
   if (last && run->owns_reference)
@@ -562,6 +567,7 @@ refsr_run_with_indices (const RefsrModel *model, const RefsrImage *lr,
   run.owns_reference = TRUE;
   if (!refsr_exec_check (&run.exec, error)
       || (run.reference = reference_build (model, ref, run.plan.strip_rows,
+                                           run.plan.spill_reference,
                                            reference_strip_done, &run,
                                            &run.exec, error)) == NULL)
     {
@@ -650,6 +656,8 @@ refsr_reference_new (const RefsrModel *model, const RefsrImage *ref,
   return reference_build (model, ref,
                           refsr_plan_strip_rows (ref->width, ref->height,
                                                  options->max_memory),
+                          refsr_plan_spill_reference (ref->width, ref->height,
+                                                      options->max_memory),
                           reference_progress, &progress, &exec, error);
 }
 

@@ -45,6 +45,7 @@ typedef struct
   gboolean keep_textures;
   gboolean streamed;    /* tiles go to the caller: no whole output here */
   RefsrTileMargins margins;
+  gboolean spill;       /* the reference's features in a spill file */
 } Sizes;
 
 /* What stays allocated from start to end: the output's float and 8-bit
@@ -98,13 +99,49 @@ reconstruct_tile_bytes (const Sizes *s, int tile)
          + 240.0 * MIN (tile, s->w) * MIN (tile, s->h);
 }
 
+/* The reference's features in each pass.  On the heap they count whole.
+ * Spilled, they are page cache of an unlinked file, which the kernel
+ * writes back and drops under pressure instead of failing, and their
+ * pages leave the resident set as soon as a pass is done with them (each
+ * strip of the build; the keys once the search has copied them; each
+ * block of channels once transferred; refsr_reference_data_release_pages
+ * between tiles).  What counts is what a pass needs resident at once to
+ * run without reading a page twice:
+ *  - building: Ref↓↑ (3 bytes a pixel, on the heap the whole time) and
+ *    one strip's rows of the four maps, written, then released; a
+ *    partial page at either end of every channel's rows (704 channels);
+ *  - searching: nothing; the search reads the keys once per tile, in
+ *    order, into its padded copy, which search_tile_bytes counts;
+ *  - reconstructing: the transfer goes through the channels block by
+ *    block, one block per thread, never back to an earlier one, and a
+ *    block is one channel or at most 2^18 floats (transfer.c): one lv1
+ *    plane (W·H floats), or 1 MiB, per thread. */
+typedef struct
+{
+  double build, search, reconstruct;
+} ReferenceBytes;
+
+static ReferenceBytes
+reference_bytes (const Sizes *s, int strip_rows)
+{
+  double whole = refsr_reference_data_bytes (s->W, s->H);
+  double pages = 704.0 * 2 * 4096;
+  double plane = MAX (4.0 * s->W * s->H, MB);
+
+  if (!s->spill)
+    return (ReferenceBytes) { whole, whole, whole };
+  return (ReferenceBytes) {
+    3.0 * s->W * s->H + 512.0 * s->W * MIN (strip_rows, s->H) + pages,
+    0.0, s->n_threads * plane };
+}
+
 static double
 peak_bytes (const Sizes *s, int tile, int strip_rows)
 {
-  double ref = refsr_reference_data_bytes (s->W, s->H);
-  double build = ref + refsr_reference_strip_bytes (s->W, strip_rows);
-  double search = ref + search_tile_bytes (s, tile);
-  double rebuild = ref + reconstruct_tile_bytes (s, tile);
+  ReferenceBytes ref = reference_bytes (s, strip_rows);
+  double build = ref.build + refsr_reference_strip_bytes (s->W, strip_rows);
+  double search = ref.search + search_tile_bytes (s, tile);
+  double rebuild = ref.reconstruct + reconstruct_tile_bytes (s, tile);
 
   return fixed_bytes (s) + MAX (build, MAX (search, rebuild));
 }
@@ -145,16 +182,26 @@ refsr_plan_strip_rows (int ref_width, int ref_height, guint64 max_memory)
   return rows;
 }
 
+gboolean
+refsr_plan_spill_reference (int ref_width, int ref_height,
+                            guint64 max_memory)
+{
+  return max_memory > 0
+         && refsr_reference_data_bytes (ref_width, ref_height)
+            > max_memory / 2.0;
+}
+
 static gboolean
 refuse (const Sizes *s, double needed, guint64 max_memory, GError **error)
 {
   g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
                "Enlarging %d×%d with a %d×%d reference needs at least "
                "%.0f MB even in tiles of %d pixels (the reference's "
-               "features alone take %.0f MB), more than the memory budget "
+               "features alone take %.0f MB%s), more than the memory budget "
                "of %.0f MB: raise the budget or use a smaller reference",
                s->w, s->h, s->W, s->H, needed / MB, MIN_TILE,
                refsr_reference_data_bytes (s->W, s->H) / MB,
+               s->spill ? ", kept in a temporary file" : "",
                max_memory / MB);
   return FALSE;
 }
@@ -167,13 +214,16 @@ refsr_run_plan (const RefsrConfig *config, int lr_width, int lr_height,
 {
   Sizes s = { config, lr_width, lr_height, ref_width / 4 * 4,
               ref_height / 4 * 4, MAX (n_threads, 1),
-              options->keep_textures, options->tile_done != NULL, { 0 } };
+              options->keep_textures, options->tile_done != NULL, { 0 },
+              FALSE };
   int tile_size = options->tile_size;
   guint64 max_memory = options->max_memory;
   /* one tile, unless the image is larger than the largest tile */
   int whole = MIN (MAX (lr_width, lr_height), REFSR_MAX_TILE_SIZE);
 
   refsr_tile_margins (&s.margins);
+  s.spill = refsr_plan_spill_reference (ref_width, ref_height, max_memory);
+  plan->spill_reference = s.spill;
   plan->strip_rows = refsr_plan_strip_rows (ref_width, ref_height,
                                             max_memory);
   if (tile_size > 0 || max_memory == 0)

@@ -6,6 +6,7 @@
 
 #include "pixels.h"
 #include "resample.h"
+#include "spill.h"
 #include "tiling.h"
 
 /* Rows [src_row, src_row + n) of every channel of src into rows
@@ -56,10 +57,21 @@ strip_features (const StripPlan *plan, const guint8 *rgb, int rowstride,
 }
 
 static gboolean
-alloc_features (RefsrReferenceData *data, GError **error)
+alloc_features (RefsrReferenceData *data, const char *spill_dir,
+                GError **error)
 {
   int h = data->height, w = data->width;
+  RefsrTensor *all[] = { &data->key, &data->value.lv1, &data->value.lv2,
+                         &data->value.lv3 };
 
+  if (data->spilled)
+    {
+      data->key = (RefsrTensor) { 256, h / 4, w / 4, NULL, 0 };
+      data->value.lv1 = (RefsrTensor) { 64, h, w, NULL, 0 };
+      data->value.lv2 = (RefsrTensor) { 128, h / 2, w / 2, NULL, 0 };
+      data->value.lv3 = (RefsrTensor) { 256, h / 4, w / 4, NULL, 0 };
+      return refsr_spill_alloc (all, G_N_ELEMENTS (all), spill_dir, error);
+    }
   return refsr_tensor_alloc (&data->key, 256, h / 4, w / 4, error)
          && refsr_tensor_alloc (&data->value.lv1, 64, h, w, error)
          && refsr_tensor_alloc (&data->value.lv2, 128, h / 2, w / 2, error)
@@ -93,6 +105,21 @@ refsr_reference_data_build (RefsrReferenceData *data, const RefsrLte *lte,
                             RefsrStripDone strip_done, void *strip_data,
                             const RefsrExec *exec, GError **error)
 {
+  return refsr_reference_data_build_full (data, lte, rgb, width, height,
+                                          rowstride, strip_rows, FALSE, NULL,
+                                          strip_done, strip_data, exec,
+                                          error);
+}
+
+gboolean
+refsr_reference_data_build_full (RefsrReferenceData *data,
+                                 const RefsrLte *lte, const guint8 *rgb,
+                                 int width, int height, int rowstride,
+                                 int strip_rows, gboolean spill,
+                                 const char *spill_dir,
+                                 RefsrStripDone strip_done, void *strip_data,
+                                 const RefsrExec *exec, GError **error)
+{
   RefsrTileMargins margins;
   StripPlan plan = { lte, exec, width / 4 * 4, height / 4 * 4, 0, 0 };
   RefsrLteFeatures key = { 0 };
@@ -103,11 +130,12 @@ refsr_reference_data_build (RefsrReferenceData *data, const RefsrLte *lte,
   memset (data, 0, sizeof *data);
   data->width = plan.width;
   data->height = plan.height;
+  data->spilled = spill;
   plan.margin = margins.reference;
   plan.strip = strip_rows > 0 ? MAX (strip_rows / margins.align, 1)
                                 * margins.align
                               : plan.height;
-  if (!alloc_features (data, error)
+  if (!alloc_features (data, spill_dir, error)
       || (blurred = down_up (rgb, plan.width, plan.height, rowstride,
                              error)) == NULL)
     {
@@ -124,6 +152,7 @@ refsr_reference_data_build (RefsrReferenceData *data, const RefsrLte *lte,
            && strip_features (&plan, rgb, rowstride, y0, y1, 7u,
                               &data->value, error)
            && refsr_exec_check (exec, error);
+      refsr_reference_data_release_pages (data);
       if (ok && strip_done != NULL)
         strip_done (2.0 * refsr_lte_macs (y1 - y0, plan.width), strip_data);
     }
@@ -138,6 +167,16 @@ refsr_reference_data_clear (RefsrReferenceData *data)
 {
   refsr_tensor_clear (&data->key);
   refsr_lte_features_clear (&data->value);
+  data->spilled = FALSE;
+}
+
+void
+refsr_reference_data_release_pages (RefsrReferenceData *data)
+{
+  refsr_tensor_release_pages (&data->key);
+  refsr_tensor_release_pages (&data->value.lv1);
+  refsr_tensor_release_pages (&data->value.lv2);
+  refsr_tensor_release_pages (&data->value.lv3);
 }
 
 double

@@ -12,6 +12,7 @@
 
 #include "gemm.h"
 #include "search.h"
+#include "spill.h"
 
 /* F.normalize clamps the norm from below by this. */
 #define NORM_EPS 1e-12f
@@ -595,6 +596,8 @@ refsr_search (const RefsrTensor *query, const RefsrTensor *key,
   query_inv = key_inv + (gsize) key->h * key->w;
   pack_key (key, shared, plan.n_workers);
   inverse_patch_norms (key, key_inv, plan.n_workers);
+  /* the keys are not read again: a spilled key leaves the resident set */
+  refsr_tensor_release_pages (key);
   inverse_patch_norms (query, query_inv, plan.n_workers);
   d.query = query;
   d.key_pad = shared;

@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "spill.h"
 #include "transfer.h"
 
 /* Reference: the order of PyTorch's CPU fold, which is what makes the
@@ -101,6 +102,10 @@ transfer_channels (const RefsrTensor *value, int scale, const gint64 *idx,
 
   for (gsize i = c_first * dst_plane; i < c_end * dst_plane; i++)
     out->data[i] = out->data[i] / 9.0f;
+  /* these channels are not read again: spilled, they leave the resident
+   * set, which then holds about one block per thread (plan.c) */
+  refsr_tensor_release_range (value, c_first * src_plane,
+                              (c_end - c_first) * src_plane);
 }
 
 void

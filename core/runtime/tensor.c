@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "spill.h"
+
 gpointer
 refsr_try_alloc (gsize n, gsize size, GError **error)
 {
@@ -43,6 +45,9 @@ refsr_tensor_alloc (RefsrTensor *t, int c, int h, int w, GError **error)
 void
 refsr_tensor_clear (RefsrTensor *t)
 {
-  g_free (t->data);
+  if (t->mapped > 0)
+    refsr_spill_unmap (t->data, t->mapped);
+  else
+    g_free (t->data);
   memset (t, 0, sizeof *t);
 }
