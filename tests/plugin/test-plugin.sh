@@ -117,17 +117,21 @@ check "refsr command: self-reference" "$REFSR" --weights "$W" -r "$T/lr.png" -o 
 #    large when automatic ones would fit (both with the fixture layer as
 #    reference), a reference that makes the run too large, a layer and a
 #    reference over the engine's pixel limits, a layer too large to be its
-#    own reference (these six from the sizes alone, before a pixel is read; the large
-#    layers are never filled, so GIMP holds no memory for them), a file the
-#    engine's loader rejects, a reference the plug-in finds too small —,
+#    own reference (these six from the sizes alone, before a pixel is
+#    read; the large layers are never filled, so GIMP holds no memory for
+#    them), a file the engine's loader rejects, a reference the plug-in
+#    finds too small —,
 #    each the msgstr of po/LANG.po in full with its numbers filled in; in
 #    the first language also the command's grey output converted the way
 #    GIMP converts to grey.  The sizes: 11000 x 11000 (121 megapixels)
 #    needs over 1.4 GB for S and the search's indices alone, which the
 #    engine keeps for the whole layer; tiles of 1024 on a 1024 x 1024
 #    layer need some 30 GB in the main network, automatic ones far less; a
-#    4000 x 4000 reference's features take 8 GB while the fixture layer
-#    alone needs far less than 1 GiB; 12000 x 12000 is over
+#    5000 x 5000 reference needs some 1.6 GB even with its features in a
+#    temporary file (the search's keys, the strips that build them) while
+#    the fixture layer alone needs far less than 1 GiB (in all, the
+#    plug-in's 8-bit copies and GEGL's cache off first; the engine's
+#    figure follows the message); 12000 x 12000 is over
 #    REFSR_MAX_LR_PIXELS (134 megapixels), 6000 x 6000 over
 #    REFSR_MAX_REF_PIXELS (33.5 megapixels), as reference or as its own.
 cat >"$T/lang.py" <<EOF
@@ -148,7 +152,7 @@ tiny, tiny_layer = blank("winzig", 2, 2)
 big, big_layer = blank("gross", 11000, 11000)
 square, square_layer = blank("quadrat", 1024, 1024)
 huge, huge_layer = blank("riesig", 12000, 12000)
-big_ref, big_ref_layer = blank("weit", 4000, 4000)
+big_ref, big_ref_layer = blank("weit", 5000, 5000)
 huge_ref, huge_ref_layer = blank("enorm", 6000, 6000)
 def refusal(tag, weights, reference=None, target=image, tile_size=0):
     config = proc.create_config()
@@ -194,7 +198,7 @@ for spec in de:de_DE:German fr:fr_FR:French es:es_ES:Spanish; do
     1024 1024 1024 "*" "*REFSR_MEMORY_BUDGET_MIB*" "*"
   check "$name: a reference that makes the run too large is named, translated" \
     $POMATCH "$po" "$log" MESSAGE-MEMORY-REF "Enlarging this %d × %d layer with the %d × %d reference layer “%s” needs more memory than the %s this filter allows itself (%s), even in the smallest tiles; the layer alone would fit.  Make the reference smaller (Layer ▸ Scale Layer… in its image) or choose a smaller reference layer: %s" \
-    "$LR_W" "$LR_H" 4000 4000 weit "*" "*REFSR_MEMORY_BUDGET_MIB*" "*"
+    "$LR_W" "$LR_H" 5000 5000 weit "*" "*REFSR_MEMORY_BUDGET_MIB*" "*"
   check "$name: a layer over the engine's pixel limit is refused, translated" \
     $POMATCH "$po" "$log" MESSAGE-PIXELS-LAYER "The layer is %d × %d pixels (%s megapixels); the filter enlarges layers of at most %s megapixels.  Enlarge a part of it (select the part, then Image ▸ Crop to Selection) or make it smaller first (Layer ▸ Scale Layer…)." \
     12000 12000 "*" "*"
