@@ -158,11 +158,18 @@ keep_whole_output (const RefsrTile *tile, void *data, GError **error)
 
   refsr_tensor_copy_rect (&t, 0, 0, &run->sr, tile->x, tile->y, tile->width,
                           tile->height);
+  refsr_tile_copy_pixels (tile, run->pixels, (gsize) run->sr.w * 3);
+  return TRUE;
+}
+
+void
+refsr_tile_copy_pixels (const RefsrTile *tile, guint8 *image,
+                        gsize rowstride)
+{
   for (int y = 0; y < tile->height; y++)
-    memcpy (run->pixels + ((gsize) (tile->y + y) * run->sr.w + tile->x) * 3,
+    memcpy (image + (gsize) (tile->y + y) * rowstride + (gsize) tile->x * 3,
             tile->pixels + (gsize) y * tile->width * 3,
             (gsize) tile->width * 3);
-  return TRUE;
 }
 
 static gboolean

@@ -135,6 +135,11 @@ typedef struct
   const float *sr;         /* [3, height, width], in [-1, 1] */
 } RefsrTile;
 
+/* Copies the tile's 8-bit pixels to their place in an RGB8 image of the
+ * output's size whose rows are rowstride bytes apart. */
+void refsr_tile_copy_pixels (const RefsrTile *tile, guint8 *image,
+                             gsize rowstride);
+
 /* Takes one finished tile (to write it to a file, a GEGL buffer...);
  * FALSE with error set stops the run, which returns that error. */
 typedef gboolean (*RefsrTileFunc) (const RefsrTile *tile, void *user_data,
