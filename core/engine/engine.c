@@ -493,8 +493,8 @@ thread_count (const RefsrOptions *options)
  * LR image and the plan for a reference of ref_width × ref_height. */
 static gboolean
 run_init (Run *run, const RefsrModel *model, const RefsrImage *lr,
-          int ref_width, int ref_height, const RefsrOptions *options,
-          GError **error)
+          int ref_width, int ref_height, int spilled,
+          const RefsrOptions *options, GError **error)
 {
   static const RefsrOptions defaults = REFSR_OPTIONS_INIT;
 
@@ -530,7 +530,7 @@ run_init (Run *run, const RefsrModel *model, const RefsrImage *lr,
   run->w = lr->width;
   if (!refsr_run_plan (&model->config, run->w, run->h, ref_width,
                        ref_height, run->exec.n_threads, run->options,
-                       &run->plan, error))
+                       spilled, &run->plan, error))
     return FALSE;
   refsr_tile_margins (&run->margins);
   run->tiles = refsr_tiles (run->w, run->h, run->plan.tile_size,
@@ -564,7 +564,7 @@ refsr_run_with_indices (const RefsrModel *model, const RefsrImage *lr,
   g_return_val_if_fail (model != NULL, NULL);
   run.forced_idx = forced_idx;
   if (!check_image (ref, "reference", 4, REFSR_MAX_REF_PIXELS, error)
-      || !run_init (&run, model, lr, ref->width, ref->height, options,
+      || !run_init (&run, model, lr, ref->width, ref->height, -1, options,
                     error))
     {
       run_clear (&run);
@@ -606,7 +606,8 @@ refsr_run_with_reference (const RefsrModel *model, const RefsrImage *lr,
       return NULL;
     }
   if (!run_init (&run, model, lr, reference->data.width,
-                 reference->data.height, options, error))
+                 reference->data.height, reference->data.spilled, options,
+                 error))
     {
       run_clear (&run);
       return NULL;
@@ -711,7 +712,7 @@ refsr_estimate (const RefsrConfig *config, int lr_width, int lr_height,
   if (options == NULL)
     options = &defaults;
   if (!refsr_run_plan (config, lr_width, lr_height, ref_width, ref_height,
-                       thread_count (options), options, &plan, error))
+                       thread_count (options), options, -1, &plan, error))
     return FALSE;
   estimate->tile_size = plan.tile_size;
   estimate->peak_bytes = (guint64) plan.peak_bytes;
