@@ -423,17 +423,16 @@ canvas_take_tile (const RefsrTile *tile, void *data, GError **error)
   Canvas *canvas = data;
   gsize plane = (gsize) tile->width * tile->height;
 
+  if (canvas->pixels != NULL)
+    {
+      refsr_tile_copy_pixels (tile, canvas->pixels,
+                              (gsize) canvas->width * 3);
+      return TRUE;
+    }
   for (int y = 0; y < tile->height; y++)
     {
       gsize row = ((gsize) (tile->y + y) * canvas->width + tile->x) * 3;
 
-      if (canvas->pixels != NULL)
-        {
-          memcpy (canvas->pixels + row,
-                  tile->pixels + (gsize) y * tile->width * 3,
-                  (gsize) tile->width * 3);
-          continue;
-        }
       for (int x = 0; x < tile->width; x++)
         for (int c = 0; c < 3; c++)
           {

@@ -239,10 +239,7 @@ assemble (const RefsrTile *tile, void *data, GError **error)
 {
   Assembled *a = data;
 
-  for (int y = 0; y < tile->height; y++)
-    memcpy (a->pixels + ((gsize) (tile->y + y) * a->width + tile->x) * 3,
-            tile->pixels + (gsize) y * tile->width * 3,
-            (gsize) tile->width * 3);
+  refsr_tile_copy_pixels (tile, a->pixels, (gsize) a->width * 3);
   a->n_tiles++;
   return TRUE;
 }

@@ -321,7 +321,7 @@ plan_run (const RefsrConfig *config, int lr_w, int lr_h, int ref_w,
 
   options.max_memory = budget;
   return refsr_run_plan (config, lr_w, lr_h, ref_w, ref_h, threads,
-                         &options, plan, error);
+                         &options, -1, plan, error);
 }
 
 static void

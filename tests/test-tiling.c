@@ -1,10 +1,11 @@
 /* test-tiling.c — the LR image in tiles against the whole image at once:
  * identical hard-attention indices and S (the search margin is exact),
- * and an output within 1/255 (PSNR >= 70 dB) at every tile size >= 32;
- * odd sizes, tiles smaller than the margin, an LR of 5×7, a reference
- * smaller than a tile; the reference built in strips equal to the
- * reference built whole; tiles handed out as they are done, a cancel
- * between them, a prepared reference, images larger than a tile.
+ * and an output within 1/255 (PSNR >= 70 dB) at every tile size >= 32,
+ * on the demo pair and on photos of Set14 (from ../shared/datasets); odd
+ * sizes, tiles smaller than the margin, an LR of 5×7, a reference smaller
+ * than a tile; the reference built in strips equal to the reference built
+ * whole; tiles handed out as they are done, a cancel between them, a
+ * prepared reference, a spilled reference, images larger than a tile.
  *
  *   test-tiling DEMO-DIR   (lr.png, ref.png from refsr-make-demo)
  *
@@ -147,6 +148,42 @@ test_demo (gconstpointer weights)
   load_demo (&pair);
   check_tiles (model, &pair.lr, &pair.ref, tiles, G_N_ELEMENTS (tiles), 32);
   pair_clear (&pair);
+}
+
+/* Real photos (Set14, read from ../shared/datasets, never committed): a
+ * 256² crop reduced 4× is the LR, another 256² crop of the same photo the
+ * reference; TTSR's default configuration, tiles of 32 and 48 against
+ * the whole image. */
+static void
+test_real_photo (gconstpointer name)
+{
+  static const int tiles[] = { 32, 48 };
+  g_autoptr (RefsrModel) model = fixture_model ("weights-16+16+8+4-seed2.safetensors");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = g_build_filename (REFSR_TEST_SOURCE_ROOT, "..",
+                                            "shared", "datasets", "set14",
+                                            name, NULL);
+  g_autofree guint8 *lr_rgb = g_malloc (64 * 64 * 3);
+  RefsrIoImage photo = { 0 };
+  RefsrImage hr, ref, lr = { lr_rgb, 64, 64, 64 * 3 };
+  gsize stride;
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("the Set14 photos of ../shared/datasets are missing");
+      return;
+    }
+  g_assert_true (refsr_io_load_image (path, NULL, &photo, &error));
+  g_assert_cmpint (photo.width, >=, 480);
+  g_assert_cmpint (photo.height, >=, 384);
+  stride = (gsize) photo.width * 3;
+  hr = (RefsrImage) { photo.pixels, 256, 256, (int) stride };
+  ref = (RefsrImage) { photo.pixels + (gsize) (photo.height - 256) * stride
+                           + (gsize) (photo.width - 256) * 3,
+                       256, 256, (int) stride };
+  g_assert_true (refsr_resize_rgb (&hr, lr_rgb, 64, 64, &error));
+  check_tiles (model, &lr, &ref, tiles, G_N_ELEMENTS (tiles), 32);
+  refsr_io_image_clear (&photo);
 }
 
 /* Small and odd: tiles far smaller than the margins, a 5×7 LR, and a
@@ -551,6 +588,12 @@ main (int argc, char **argv)
   g_test_add_data_func ("/tiling/demo/ttsr-16+16+8+4",
                         "fixture:weights-16+16+8+4-seed2.safetensors",
                         test_demo);
+  g_test_add_data_func ("/tiling/real-photo/baboon", "baboon.png",
+                        test_real_photo);
+  g_test_add_data_func ("/tiling/real-photo/barbara", "barbara.png",
+                        test_real_photo);
+  g_test_add_data_func ("/tiling/real-photo/zebra", "zebra.png",
+                        test_real_photo);
   g_test_add_func ("/tiling/small-and-odd", test_small_and_odd);
   g_test_add_func ("/tiling/reference-strips", test_reference_strips);
   g_test_add_func ("/tiling/budget", test_budget);

@@ -19,7 +19,7 @@
 #include "lte.h"
 #include "mainnet.h"
 #include "refsr.h"
-#include "texture.h"
+#include "bench-common.h"
 
 typedef struct
 {
@@ -65,19 +65,8 @@ keep_tile (const RefsrTile *tile, void *data, GError **error)
 {
   Canvas *c = data;
 
-  for (int y = 0; y < tile->height; y++)
-    memcpy (c->pixels + ((gsize) (tile->y + y) * c->width + tile->x) * 3,
-            tile->pixels + (gsize) y * tile->width * 3,
-            (gsize) tile->width * 3);
+  refsr_tile_copy_pixels (tile, c->pixels, (gsize) c->width * 3);
   return TRUE;
-}
-
-static long
-peak_rss_kb (void)
-{
-  struct rusage ru;
-  getrusage (RUSAGE_SELF, &ru);
-  return ru.ru_maxrss;
 }
 
 typedef struct
@@ -136,7 +125,7 @@ run_one (const char *weights, const Case *bc, int threads)
                 * (bc->ref_h / 4);
   printf ("| %d×%d | %d×%d | %d | %.2f | %.0f | %.1f | %.1f | %.2f / %.2f / %.2f / %.2f | %.2f |\n",
           bc->lr_w, bc->lr_h, bc->ref_w, bc->ref_h, threads, total,
-          peak_rss_kb () / 1024.0,
+          bench_peak_rss_kb () / 1024.0,
           2 * conv_macs / (t.seconds[0] + t.seconds[3]) / 1e9,
           2 * search_macs / t.seconds[1] / 1e9, t.seconds[0], t.seconds[1],
           t.seconds[2], t.seconds[3], t.longest_gap);

@@ -20,7 +20,7 @@
 #include "pixels.h"
 #include "reference.h"
 #include "search.h"
-#include "texture.h"
+#include "bench-common.h"
 #include "transfer.h"
 
 typedef struct
@@ -45,15 +45,6 @@ resident (void)
   return (Resident) { status_kb (status, "RssAnon:"),
                       status_kb (status, "RssFile:"),
                       status_kb (status, "RssShmem:") };
-}
-
-static long
-peak_rss_kb (void)
-{
-  struct rusage ru;
-
-  getrusage (RUSAGE_SELF, &ru);
-  return ru.ru_maxrss;
 }
 
 /* The most resident anonymous and mapped-file memory seen at a strip's
@@ -119,7 +110,7 @@ main (int argc, char **argv)
     }
   t_build = now () - t0;
   built = resident ();
-  peak_build = peak_rss_kb ();
+  peak_build = bench_peak_rss_kb ();
 
   /* one search tile: the LTE of a 4lr × 4lr crop taken as LR↑ */
   idx = g_new (gint64, (gsize) lr * lr);
@@ -166,7 +157,7 @@ main (int argc, char **argv)
           exec.n_threads, t_build, most.anon / 1024, most.file / 1024,
           most.shmem / 1024, built.anon / 1024, built.file / 1024,
           built.shmem / 1024, lr, lr, t_search, t_transfer,
-          peak_build / 1024, peak_rss_kb () / 1024);
+          peak_build / 1024, bench_peak_rss_kb () / 1024);
 
   for (int i = 0; i < 3; i++)
     refsr_tensor_clear (&t[i]);

@@ -158,11 +158,18 @@ keep_whole_output (const RefsrTile *tile, void *data, GError **error)
 
   refsr_tensor_copy_rect (&t, 0, 0, &run->sr, tile->x, tile->y, tile->width,
                           tile->height);
+  refsr_tile_copy_pixels (tile, run->pixels, (gsize) run->sr.w * 3);
+  return TRUE;
+}
+
+void
+refsr_tile_copy_pixels (const RefsrTile *tile, guint8 *image,
+                        gsize rowstride)
+{
   for (int y = 0; y < tile->height; y++)
-    memcpy (run->pixels + ((gsize) (tile->y + y) * run->sr.w + tile->x) * 3,
+    memcpy (image + (gsize) (tile->y + y) * rowstride + (gsize) tile->x * 3,
             tile->pixels + (gsize) y * tile->width * 3,
             (gsize) tile->width * 3);
-  return TRUE;
 }
 
 static gboolean
@@ -486,8 +493,8 @@ thread_count (const RefsrOptions *options)
  * LR image and the plan for a reference of ref_width × ref_height. */
 static gboolean
 run_init (Run *run, const RefsrModel *model, const RefsrImage *lr,
-          int ref_width, int ref_height, const RefsrOptions *options,
-          GError **error)
+          int ref_width, int ref_height, int spilled,
+          const RefsrOptions *options, GError **error)
 {
   static const RefsrOptions defaults = REFSR_OPTIONS_INIT;
 
@@ -523,7 +530,7 @@ run_init (Run *run, const RefsrModel *model, const RefsrImage *lr,
   run->w = lr->width;
   if (!refsr_run_plan (&model->config, run->w, run->h, ref_width,
                        ref_height, run->exec.n_threads, run->options,
-                       &run->plan, error))
+                       spilled, &run->plan, error))
     return FALSE;
   refsr_tile_margins (&run->margins);
   run->tiles = refsr_tiles (run->w, run->h, run->plan.tile_size,
@@ -557,7 +564,7 @@ refsr_run_with_indices (const RefsrModel *model, const RefsrImage *lr,
   g_return_val_if_fail (model != NULL, NULL);
   run.forced_idx = forced_idx;
   if (!check_image (ref, "reference", 4, REFSR_MAX_REF_PIXELS, error)
-      || !run_init (&run, model, lr, ref->width, ref->height, options,
+      || !run_init (&run, model, lr, ref->width, ref->height, -1, options,
                     error))
     {
       run_clear (&run);
@@ -599,7 +606,8 @@ refsr_run_with_reference (const RefsrModel *model, const RefsrImage *lr,
       return NULL;
     }
   if (!run_init (&run, model, lr, reference->data.width,
-                 reference->data.height, options, error))
+                 reference->data.height, reference->data.spilled, options,
+                 error))
     {
       run_clear (&run);
       return NULL;
@@ -704,7 +712,7 @@ refsr_estimate (const RefsrConfig *config, int lr_width, int lr_height,
   if (options == NULL)
     options = &defaults;
   if (!refsr_run_plan (config, lr_width, lr_height, ref_width, ref_height,
-                       thread_count (options), options, &plan, error))
+                       thread_count (options), options, -1, &plan, error))
     return FALSE;
   estimate->tile_size = plan.tile_size;
   estimate->peak_bytes = (guint64) plan.peak_bytes;

@@ -209,8 +209,8 @@ refuse (const Sizes *s, double needed, guint64 max_memory, GError **error)
 gboolean
 refsr_run_plan (const RefsrConfig *config, int lr_width, int lr_height,
                 int ref_width, int ref_height, int n_threads,
-                const RefsrOptions *options, RefsrRunPlan *plan,
-                GError **error)
+                const RefsrOptions *options, int spilled,
+                RefsrRunPlan *plan, GError **error)
 {
   Sizes s = { config, lr_width, lr_height, ref_width / 4 * 4,
               ref_height / 4 * 4, MAX (n_threads, 1),
@@ -222,7 +222,9 @@ refsr_run_plan (const RefsrConfig *config, int lr_width, int lr_height,
   int whole = MIN (MAX (lr_width, lr_height), REFSR_MAX_TILE_SIZE);
 
   refsr_tile_margins (&s.margins);
-  s.spill = refsr_plan_spill_reference (ref_width, ref_height, max_memory);
+  s.spill = spilled >= 0 ? spilled != 0
+                         : refsr_plan_spill_reference (ref_width, ref_height,
+                                                       max_memory);
   plan->spill_reference = s.spill;
   plan->strip_rows = refsr_plan_strip_rows (ref_width, ref_height,
                                             max_memory);

@@ -24,14 +24,16 @@ typedef struct
 
 /* Plans a run: tile_size > 0 is taken as it is; otherwise max_memory > 0
  * picks the largest tile whose run fits (the whole image if it fits), and
- * 0 means the whole image.  With max_memory > 0, a reference whose
- * features take more than half of it is spilled.  Fails with
+ * 0 means the whole image.  spilled < 0: with max_memory > 0, a
+ * reference whose features take more than half of it is spilled;
+ * otherwise spilled says how a prepared reference's features are kept.
+ * Fails with
  * REFSR_ERROR_NO_MEMORY, saying what it would take, when max_memory > 0
  * and not even the smallest tiles fit. */
 gboolean refsr_run_plan (const RefsrConfig *config, int lr_width,
                          int lr_height, int ref_width, int ref_height,
                          int n_threads, const RefsrOptions *options,
-                         RefsrRunPlan *plan, GError **error);
+                         int spilled, RefsrRunPlan *plan, GError **error);
 
 /* Reference rows per strip of its features, for a budget (0: none). */
 int refsr_plan_strip_rows (int ref_width, int ref_height,

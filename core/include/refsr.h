@@ -7,7 +7,9 @@
  * that the command, the plug-in and the dialog may include (the build
  * enforces it: refsr_dep exposes this folder alone).  It knows nothing of
  * GIMP, GEGL or files of pixels: the caller hands in 8-bit RGB buffers and
- * gets an 8-bit RGB buffer 4x as large back, plus the soft-attention map.
+ * gets an 8-bit RGB buffer 4x as large back (or, with options.tile_done,
+ * the output tile by tile as it is made, so that no whole-image copy of it
+ * need exist), plus the soft-attention map.
  *
  * Usage:
  *
@@ -23,6 +25,12 @@
  *     g_autoptr (RefsrResult) result
  *         = refsr_run (model, &lr, &ref, &options, &error);
  *     ... result->pixels is 4*lr_w x 4*lr_h RGB8 ...
+ *
+ * Large images: options.max_memory bounds what a run allocates (the LR
+ * image goes in tiles, the reference's features to a temporary file if
+ * need be); refsr_estimate says beforehand what a run will take.  A
+ * reference used for several images is prepared once with
+ * refsr_reference_new.
  *
  * Threads: the engine runs OpenMP regions of options.n_threads threads
  * (at most one per processor) on the calling thread; it starts nothing
@@ -134,6 +142,11 @@ typedef struct
   const guint8 *pixels;    /* RGB8, rowstride width * 3 */
   const float *sr;         /* [3, height, width], in [-1, 1] */
 } RefsrTile;
+
+/* Copies the tile's 8-bit pixels to their place in an RGB8 image of the
+ * output's size whose rows are rowstride bytes apart. */
+void refsr_tile_copy_pixels (const RefsrTile *tile, guint8 *image,
+                             gsize rowstride);
 
 /* Takes one finished tile (to write it to a file, a GEGL buffer...);
  * FALSE with error set stops the run, which returns that error. */

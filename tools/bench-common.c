@@ -1,8 +1,9 @@
-/* texture.c — the benchmarks' synthetic images.
+/* bench-common.c — the benchmarks' synthetic images and peak memory.
  * Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later */
-#include "texture.h"
+#include "bench-common.h"
 
 #include <math.h>
+#include <sys/resource.h>
 
 /* A deterministic texture: a few oriented waves plus hashed noise, so the
  * search sees structure without exact repeats. */
@@ -23,4 +24,13 @@ bench_texture (int w, int h, guint32 seed)
         }
   g_rand_free (rand);
   return px;
+}
+
+long
+bench_peak_rss_kb (void)
+{
+  struct rusage ru;
+
+  getrusage (RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
 }
