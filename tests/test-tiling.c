@@ -7,7 +7,8 @@
  * whole; tiles handed out as they are done, a cancel between them, a
  * prepared reference, a spilled reference, images larger than a tile.
  *
- *   test-tiling DEMO-DIR   (lr.png, ref.png from refsr-make-demo)
+ *   test-tiling DEMO-DIR [--photos]   (lr.png, ref.png from refsr-make-demo;
+ *                                      --photos: the Set14 photos too)
  *
  * Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later */
 #include <math.h>
@@ -499,8 +500,8 @@ test_spilled_reference (void)
 {
   g_autoptr (RefsrModel) model = fixture_model ("weights-1+1+1+1-seed1.safetensors");
   g_autoptr (GError) error = NULL;
-  g_autofree char *tmp = g_build_filename (g_get_current_dir (),
-                                           "spill-tmp-XXXXXX", NULL);
+  g_autofree char *cwd = g_get_current_dir ();
+  g_autofree char *tmp = g_build_filename (cwd, "spill-tmp-XXXXXX", NULL);
   int side = 480;
   g_autofree guint8 *pixels = g_malloc ((gsize) side * side * 3);
   RefsrImage ref = { pixels, side, side, side * 3 };
@@ -588,12 +589,16 @@ main (int argc, char **argv)
   g_test_add_data_func ("/tiling/demo/ttsr-16+16+8+4",
                         "fixture:weights-16+16+8+4-seed2.safetensors",
                         test_demo);
-  g_test_add_data_func ("/tiling/real-photo/baboon", "baboon.png",
-                        test_real_photo);
-  g_test_add_data_func ("/tiling/real-photo/barbara", "barbara.png",
-                        test_real_photo);
-  g_test_add_data_func ("/tiling/real-photo/zebra", "zebra.png",
-                        test_real_photo);
+  if (argc > 2 && strcmp (argv[2], "--photos") == 0)
+    {
+      /* a test of its own, in the fast builds only (tests/meson.build) */
+      g_test_add_data_func ("/tiling/real-photo/baboon", "baboon.png",
+                            test_real_photo);
+      g_test_add_data_func ("/tiling/real-photo/barbara", "barbara.png",
+                            test_real_photo);
+      g_test_add_data_func ("/tiling/real-photo/zebra", "zebra.png",
+                            test_real_photo);
+    }
   g_test_add_func ("/tiling/small-and-odd", test_small_and_odd);
   g_test_add_func ("/tiling/reference-strips", test_reference_strips);
   g_test_add_func ("/tiling/budget", test_budget);

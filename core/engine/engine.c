@@ -20,6 +20,43 @@
 #include "tiling.h"
 #include "transfer.h"
 
+/* What the caller is told of a run's progress: the share of its work
+ * done, never going back (the ops' own counts and the plan's differ a
+ * little), under the stage of the op under way. */
+typedef struct
+{
+  const RefsrOptions *options;
+  double total, done;       /* multiply-accumulates: all, of finished ops */
+  const char *stage;
+  double shown;             /* the fraction last reported */
+  gint64 tick_us;           /* when a tick last reported */
+} Progress;
+
+static void
+progress_show (Progress *p, double macs)
+{
+  double f = MIN (macs / p->total, 1.0);
+
+  if (p->options->progress == NULL || f < p->shown)
+    return;
+  p->shown = f;
+  p->options->progress (f, p->stage, p->options->progress_data);
+}
+
+/* An op under way (refsr_exec_tick): progress moves within long layers
+ * and searches too, at most ten times a second. */
+static void
+progress_tick (double macs, void *data)
+{
+  Progress *p = data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (now - p->tick_us < G_USEC_PER_SEC / 10)
+    return;
+  p->tick_us = now;
+  progress_show (p, p->done + macs);
+}
+
 /* Everything a run owns, so one function can free it on any exit path. */
 typedef struct
 {
@@ -42,10 +79,8 @@ typedef struct
   RefsrTensor sr;           /* 3×4h×4w, and pixels, without tile_done */
   guint8 *pixels;
   RefsrTensor t3, t2, t1;   /* whole maps, only with keep_textures */
-  double macs_total, macs_done, macs_stage_start;
-  const char *stage;        /* of the op under way, for its ticks */
-  double shown;             /* the fraction last reported */
-  gint64 tick_us;           /* when a tick last reported */
+  Progress progress;
+  double macs_stage_start;
 } Run;
 
 /* A prepared reference: its features, and the model that made them. */
@@ -55,45 +90,18 @@ struct RefsrReference
   RefsrReferenceData data;
 };
 
-/* Reports done + macs of the whole run's work under the current stage,
- * never going back (the ops' own counts and the plan's differ a little). */
-static void
-show (Run *run, double macs)
-{
-  double f = MIN (macs / run->macs_total, 1.0);
-
-  if (run->options->progress == NULL || f < run->shown)
-    return;
-  run->shown = f;
-  run->options->progress (f, run->stage, run->options->progress_data);
-}
-
 static void
 report (Run *run, const char *stage)
 {
-  run->stage = stage;
-  show (run, run->macs_done);
-}
-
-/* An op under way: progress moves within long layers and searches too,
- * at most ten times a second. */
-static void
-tick (double macs, void *data)
-{
-  Run *run = data;
-  gint64 now = g_get_monotonic_time ();
-
-  if (now - run->tick_us < G_USEC_PER_SEC / 10)
-    return;
-  run->tick_us = now;
-  show (run, run->macs_done + macs);
+  run->progress.stage = stage;
+  progress_show (&run->progress, run->progress.done);
 }
 
 static void
 mainnet_layer_done (double macs, void *data)
 {
   Run *run = data;
-  run->macs_done = run->macs_stage_start + macs;
+  run->progress.done = run->macs_stage_start + macs;
   report (run, "reconstruction");
 }
 
@@ -101,7 +109,7 @@ static void
 reference_strip_done (double macs, void *data)
 {
   Run *run = data;
-  run->macs_done += macs;
+  run->progress.done += macs;
   report (run, "features");
 }
 
@@ -235,7 +243,7 @@ search_tile (Run *run, const RefsrRect *tile, GError **error)
   gint64 *idx = refsr_try_alloc ((gsize) rw * rh, sizeof (gint64), error);
   gboolean ok;
 
-  run->stage = "features";
+  run->progress.stage = "features";
   ok = idx != NULL
        && refsr_tensor_alloc (&S, 1, rh, rw, error)
        && upscaled_region (run, &r, &x, error)
@@ -245,9 +253,9 @@ search_tile (Run *run, const RefsrRect *tile, GError **error)
     {
       /* the LR's features are reported apart, so that the stages' times
        * mean the same with and without tiles */
-      run->macs_done += refsr_lte_macs (4 * rh, 4 * rw);
+      run->progress.done += refsr_lte_macs (4 * rh, 4 * rw);
       report (run, "features");
-      run->stage = "search";
+      run->progress.stage = "search";
     }
   ok = ok && refsr_search (&q.lv3, &run->reference->data.key, idx, S.data,
                            &run->exec, error);
@@ -258,7 +266,7 @@ search_tile (Run *run, const RefsrRect *tile, GError **error)
                 idx + (gsize) (y - r.y0) * rw + (tile->x0 - r.x0),
                 (gsize) refsr_rect_width (tile) * sizeof (gint64));
       copy_interior (&S, &r, tile, 1, &run->S);
-      run->macs_done += refsr_search_macs (rh, rw,
+      run->progress.done += refsr_search_macs (rh, rw,
                                            run->reference->data.height,
                                            run->reference->data.width);
       report (run, "search");
@@ -337,11 +345,11 @@ region_transfer (Run *run, const RefsrRect *r, RegionMaps *m)
   int rw = refsr_rect_width (r), rh = refsr_rect_height (r);
   const RefsrLteFeatures *value = &run->reference->data.value;
 
-  run->stage = "transfer";
+  run->progress.stage = "transfer";
   refsr_transfer (&value->lv3, 1, m->idx, rh, rw, &m->t3, &run->exec);
   refsr_transfer (&value->lv2, 2, m->idx, rh, rw, &m->t2, &run->exec);
   refsr_transfer (&value->lv1, 4, m->idx, rh, rw, &m->t1, &run->exec);
-  run->macs_done += refsr_transfer_macs (rh, rw);
+  run->progress.done += refsr_transfer_macs (rh, rw);
   report (run, "transfer");
 }
 
@@ -393,8 +401,8 @@ reconstruct_tile (Run *run, const RefsrRect *tile, gboolean last,
   if (last && run->owns_reference)
     refsr_reference_data_clear (&run->reference->data);
   ok = ok && refsr_exec_check (&run->exec, error);
-  run->macs_stage_start = run->macs_done;
-  run->stage = "reconstruction";
+  run->macs_stage_start = run->progress.done;
+  run->progress.stage = "reconstruction";
   ok = ok && refsr_tensor_alloc (&m.sr, 3, 4 * refsr_rect_height (&r),
                                  4 * refsr_rect_width (&r), error)
        && refsr_mainnet_forward (run->model, &m.lr, &m.S, &m.t3, &m.t2,
@@ -502,9 +510,10 @@ run_init (Run *run, const RefsrModel *model, const RefsrImage *lr,
   run->options = options != NULL ? options : &defaults;
   run->exec.n_threads = thread_count (run->options);
   run->exec.cancel = run->options->cancel;
-  run->exec.tick = tick;
-  run->exec.tick_data = run;
-  run->stage = "features";
+  run->progress.options = run->options;
+  run->exec.tick = progress_tick;
+  run->exec.tick_data = &run->progress;
+  run->progress.stage = "features";
   run->sink = run->options->tile_done;
   run->sink_data = run->options->tile_data;
   if (run->sink == NULL)
@@ -535,7 +544,7 @@ run_init (Run *run, const RefsrModel *model, const RefsrImage *lr,
   refsr_tile_margins (&run->margins);
   run->tiles = refsr_tiles (run->w, run->h, run->plan.tile_size,
                             &run->n_tiles);
-  run->macs_total = run->plan.macs;
+  run->progress.total = run->plan.macs;
   return TRUE;
 }
 
@@ -614,7 +623,7 @@ refsr_run_with_reference (const RefsrModel *model, const RefsrImage *lr,
     }
   run.reference = reference;
   /* the reference's features are made already */
-  run.macs_total -= 2.0 * refsr_lte_macs (reference->data.height,
+  run.progress.total -= 2.0 * refsr_lte_macs (reference->data.height,
                                           reference->data.width);
   report (&run, "search");
   if (!refsr_exec_check (&run.exec, error))
@@ -625,21 +634,13 @@ refsr_run_with_reference (const RefsrModel *model, const RefsrImage *lr,
   return run_finish (&run, error);
 }
 
-typedef struct
-{
-  const RefsrOptions *options;
-  double done, total;
-} ReferenceProgress;
-
 static void
-reference_progress (double macs, void *data)
+reference_strip_progress (double macs, void *data)
 {
-  ReferenceProgress *p = data;
+  Progress *p = data;
 
   p->done += macs;
-  if (p->options->progress != NULL)
-    p->options->progress (MIN (p->done / p->total, 1.0), "features",
-                          p->options->progress_data);
+  progress_show (p, p->done);
 }
 
 RefsrReference *
@@ -648,7 +649,7 @@ refsr_reference_new (const RefsrModel *model, const RefsrImage *ref,
 {
   static const RefsrOptions defaults = REFSR_OPTIONS_INIT;
   RefsrExec exec = { 0 };
-  ReferenceProgress progress;
+  Progress progress = { 0 };
 
   g_return_val_if_fail (model != NULL, NULL);
   if (options == NULL)
@@ -657,8 +658,10 @@ refsr_reference_new (const RefsrModel *model, const RefsrImage *ref,
     return NULL;
   exec.n_threads = thread_count (options);
   exec.cancel = options->cancel;
+  exec.tick = progress_tick;
+  exec.tick_data = &progress;
   progress.options = options;
-  progress.done = 0.0;
+  progress.stage = "features";
   progress.total = 2.0 * refsr_lte_macs (ref->height / 4 * 4,
                                          ref->width / 4 * 4);
   return reference_build (model, ref,
@@ -666,7 +669,7 @@ refsr_reference_new (const RefsrModel *model, const RefsrImage *ref,
                                                  options->max_memory),
                           refsr_plan_spill_reference (ref->width, ref->height,
                                                       options->max_memory),
-                          reference_progress, &progress, &exec, error);
+                          reference_strip_progress, &progress, &exec, error);
 }
 
 void
