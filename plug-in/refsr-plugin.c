@@ -54,21 +54,58 @@ G_DEFINE_TYPE (RefsrPlugIn, refsr_plug_in, GIMP_TYPE_PLUG_IN)
 
 GIMP_MAIN (REFSR_TYPE_PLUG_IN)
 
+/* REFSR_MEMORY_BUDGET_MIB: FALSE when unset; when set, a whole number of
+ * MiB from 1 on, or FALSE with an error saying what it must be. */
+static gboolean
+budget_override (guint64 *bytes, GError **error)
+{
+  const char *value = g_getenv ("REFSR_MEMORY_BUDGET_MIB");
+  guint64 mib;
+
+  if (value == NULL || *value == '\0')
+    return FALSE;
+  if (!g_ascii_string_to_unsigned (value, 10, 1, G_MAXUINT64 >> 20, &mib,
+                                   NULL))
+    {
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
+                   _("REFSR_MEMORY_BUDGET_MIB is “%s”: it must be a whole "
+                     "number of MiB, such as 2048, or unset (the filter "
+                     "then allows itself half of the computer's memory)."),
+                   value);
+      return FALSE;
+    }
+  *bytes = mib << 20;
+  return TRUE;
+}
+
+/* A run refuses a budget override it cannot read, before anything else. */
+static gboolean
+check_budget_setting (GError **error)
+{
+  guint64 unused;
+  GError *bad = NULL;
+
+  if (budget_override (&unused, &bad) || bad == NULL)
+    return TRUE;
+  g_propagate_error (error, bad);
+  return FALSE;
+}
+
 /* The memory a run may use, the engine and the plug-in's own buffers
  * together (refsr_engine_share splits it; the tile size follows from the
  * engine's share): half of the machine's RAM, so that GIMP itself and the
- * system keep room; REFSR_MEMORY_BUDGET_MIB overrides it (README.md).  why (may be NULL) receives where the number
- * comes from, for messages. */
+ * system keep room; REFSR_MEMORY_BUDGET_MIB overrides it (README.md).
+ * why (may be NULL) receives where the number comes from, for messages. */
 static guint64
 memory_budget (const char **why)
 {
-  const char *override = g_getenv ("REFSR_MEMORY_BUDGET_MIB");
+  guint64 bytes;
 
-  if (override != NULL && *override != '\0')
+  if (budget_override (&bytes, NULL))
     {
       if (why != NULL)
         *why = _("the limit set by REFSR_MEMORY_BUDGET_MIB");
-      return g_ascii_strtoull (override, NULL, 10) << 20;
+      return bytes;
     }
   if (why != NULL)
     *why = _("half of the computer's memory");
@@ -1082,7 +1119,8 @@ enlarge (const RefsrSettings *settings, GimpRunMode run_mode, GError **error)
 
   read_sizes (settings, &sizes);
   init_options (settings, &options);
-  ok = check_reference_size (&sizes, error)
+  ok = check_budget_setting (error)
+       && check_reference_size (&sizes, error)
        && check_pixel_limits (&sizes, error)
        && (model = load_model (settings->weights, error)) != NULL
        && check_memory (model, &sizes, &options, &estimate, error)

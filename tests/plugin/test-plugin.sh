@@ -106,6 +106,17 @@ grep -q 'no image is left behind' "$T/verdicts" \
 check "memory budget: the refusal names the budget, its source and the engine's figures" \
   grep -q "ERROR memory budget: .*needs more memory than the 1\.0[^ ]*MB this filter allows itself (the limit set by REFSR_MEMORY_BUDGET_MIB).*: .*more than the memory budget of [0-9]* MB" "$T/budget.log"
 
+# 1c. a budget override that is not a number: refused the same way, with
+#     a message saying what it must be
+REFSR_MEMORY_BUDGET_MIB=lots run_gimp "$T/home-c" C.UTF-8 plug-in-script-fu-eval \
+  "(define T \"$T\") (define W \"$W\") (define HERE \"$HERE\") (load \"$HERE/plugin-budget.scm\")" \
+  >"$T/budget-bad.log" 2>&1
+grep -o 'ERROR .*' "$T/budget-bad.log" | sed 's/^/# /'
+check "memory budget: REFSR_MEMORY_BUDGET_MIB=lots is refused, image unchanged" \
+  grep -q "PASS memory budget: a run no tiles fit is refused, image unchanged" "$T/budget-bad.log"
+check "memory budget: the refusal says what REFSR_MEMORY_BUDGET_MIB must be" \
+  grep -q "ERROR memory budget: .*REFSR_MEMORY_BUDGET_MIB is .lots.: it must be a whole number of MiB" "$T/budget-bad.log"
+
 # 2. the refsr command on the same inputs
 check "refsr command: RGB" "$REFSR" --weights "$W" -r "$T/ref.png" -o "$T/cli-rgb.png" "$T/lr.png"
 check "refsr command: grey" "$REFSR" --weights "$W" -r "$T/ref-grey.png" -o "$T/cli-grey.png" "$T/lr-grey.png"
