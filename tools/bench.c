@@ -27,6 +27,8 @@ typedef struct
   char stage[32];
   double seconds[5]; /* features, search, transfer, reconstruction, other */
   double longest_gap; /* between two progress reports (or the start) */
+  char gap_from[48], gap_to[48]; /* the reports around it */
+  char last[48];
 } Timing;
 
 static int
@@ -49,7 +51,14 @@ on_progress (double fraction, const char *stage, void *data)
   double now = g_get_monotonic_time () / 1e6;
 
   t->seconds[stage_slot (stage)] += now - t->stage_start;
-  t->longest_gap = MAX (t->longest_gap, now - t->stage_start);
+  if (now - t->stage_start > t->longest_gap)
+    {
+      t->longest_gap = now - t->stage_start;
+      g_strlcpy (t->gap_from, t->last, sizeof t->gap_from);
+      g_snprintf (t->gap_to, sizeof t->gap_to, "%s %.1f%%", stage,
+                  100 * fraction);
+    }
+  g_snprintf (t->last, sizeof t->last, "%s %.1f%%", stage, 100 * fraction);
   t->stage_start = now;
 }
 
@@ -129,6 +138,9 @@ run_one (const char *weights, const Case *bc, int threads)
           2 * conv_macs / (t.seconds[0] + t.seconds[3]) / 1e9,
           2 * search_macs / t.seconds[1] / 1e9, t.seconds[0], t.seconds[1],
           t.seconds[2], t.seconds[3], t.longest_gap);
+  fprintf (stderr, "longest time without progress: %.2f s, from \"%s\" to "
+           "\"%s\"\n", t.longest_gap, t.gap_from[0] ? t.gap_from : "start",
+           t.gap_to);
   fflush (stdout);
   refsr_result_free (r);
   refsr_model_free (model);

@@ -27,6 +27,7 @@ typedef struct
 {
   const RefsrOptions *options;
   double total, done;       /* multiply-accumulates: all, of finished ops */
+  double partial;           /* of the op under way, from its ticks */
   const char *stage;
   double shown;             /* the fraction last reported */
   gint64 tick_us;           /* when a tick last reported */
@@ -44,17 +45,27 @@ progress_show (Progress *p, double macs)
 }
 
 /* An op under way (refsr_exec_tick): progress moves within long layers
- * and searches too, at most ten times a second. */
+ * and searches too, at most ten times a second.  What the ticks add up
+ * to counts until the op's end is reported (progress_done). */
 static void
 progress_tick (double macs, void *data)
 {
   Progress *p = data;
   gint64 now = g_get_monotonic_time ();
 
+  p->partial += macs;
   if (now - p->tick_us < G_USEC_PER_SEC / 10)
     return;
   p->tick_us = now;
-  progress_show (p, p->done + macs);
+  progress_show (p, p->done + p->partial);
+}
+
+/* An op has ended: p->done counts it now, in place of its ticks. */
+static void
+progress_done (Progress *p)
+{
+  p->partial = 0.0;
+  progress_show (p, p->done);
 }
 
 /* Everything a run owns, so one function can free it on any exit path. */
@@ -94,7 +105,7 @@ static void
 report (Run *run, const char *stage)
 {
   run->progress.stage = stage;
-  progress_show (&run->progress, run->progress.done);
+  progress_done (&run->progress);
 }
 
 static void
@@ -640,7 +651,7 @@ reference_strip_progress (double macs, void *data)
   Progress *p = data;
 
   p->done += macs;
-  progress_show (p, p->done);
+  progress_done (p);
 }
 
 RefsrReference *

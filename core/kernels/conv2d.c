@@ -256,6 +256,7 @@ static int
 run_bands (const ConvJob *job, int n_bands, const RefsrExec *exec)
 {
   int skipped = 0, done = 0;
+  double reported = 0.0;
   double band_macs = (double) job->conv->cout * job->conv->cin
                      * job->conv->k * job->conv->k * job->band_rows
                      * job->out->w;
@@ -277,7 +278,7 @@ run_bands (const ConvJob *job, int n_bands, const RefsrExec *exec)
       int bands_done;
 #pragma omp atomic capture
       bands_done = ++done;
-      refsr_exec_tick (exec, bands_done * band_macs);
+      refsr_exec_tick (exec, &reported, bands_done * band_macs);
     }
   return skipped;
 }

@@ -509,6 +509,7 @@ search_units (const SearchPlan *plan, const SearchData *d,
               const RefsrScratch *worker_mem, const RefsrExec *exec)
 {
   int cancelled = 0, done = 0;
+  double reported = 0.0;
   /* per unit: one tile's pixels against a strip of every key row */
   double unit_macs = (plan->c + 9.0) * plan->tile_h * plan->tile_w
                      * plan->strip_w * plan->key_h;
@@ -536,7 +537,7 @@ search_units (const SearchPlan *plan, const SearchData *d,
           }
 #pragma omp atomic capture
         units_done = ++done;
-        refsr_exec_tick (exec, units_done * unit_macs);
+        refsr_exec_tick (exec, &reported, units_done * unit_macs);
       }
   }
   return !cancelled;

@@ -8,8 +8,8 @@
 
 #include "tensor.h"
 
-/* Told by long ops how far along they are: the multiply-accumulates the
- * current call has done so far (it restarts with each call). */
+/* Told by long ops how far along they are: the multiply-accumulates done
+ * since the previous tick. */
 typedef void (*RefsrExecTick) (double macs, void *data);
 
 typedef struct
@@ -38,14 +38,21 @@ refsr_exec_cancelled (const RefsrExec *exec)
  * always 0 in a build without OpenMP). */
 int refsr_thread_index (void);
 
-/* Reports macs done so far by the current call, from the thread that
- * called the engine (thread 0 of a team) only, so that the caller's
- * progress callback runs on its own thread, as refsr.h promises. */
+/* Reports that the current call has done `so_far` multiply-accumulates
+ * (all its threads together), passing on what is new since the call's
+ * previous report (*reported, 0 at the start of the call).  Only the
+ * thread that called the engine (thread 0 of a team) reports, so that the
+ * caller's progress callback runs on its own thread, as refsr.h
+ * promises; so only that thread touches *reported. */
 static inline void
-refsr_exec_tick (const RefsrExec *exec, double macs)
+refsr_exec_tick (const RefsrExec *exec, double *reported, double so_far)
 {
-  if (exec != NULL && exec->tick != NULL && refsr_thread_index () == 0)
-    exec->tick (macs, exec->tick_data);
+  if (exec != NULL && exec->tick != NULL && refsr_thread_index () == 0
+      && so_far > *reported)
+    {
+      exec->tick (so_far - *reported, exec->tick_data);
+      *reported = so_far;
+    }
 }
 
 /* Sets REFSR_ERROR_CANCELLED and returns FALSE if the run was cancelled. */
