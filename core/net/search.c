@@ -288,6 +288,11 @@ typedef struct
   const float *query_inv; /* h·w */
   gint64 *idx;
   float *S;
+  /* progress: reference rows done by every worker, and what thread 0 has
+   * reported of them (refsr_exec_tick) */
+  int *rows_done;
+  double *reported;
+  double row_macs;
 } SearchData;
 
 typedef struct
@@ -427,8 +432,14 @@ search_strip (const SearchPlan *plan, const SearchData *d, const Tile *tile,
     {
       float *g = ws->g[(s + 1) % 3];
 
+      int rows;
+
       if (refsr_exec_cancelled (exec))
         return FALSE;
+      /* a unit can take seconds: progress moves row by row */
+#pragma omp atomic capture
+      rows = ++*d->rows_done;
+      refsr_exec_tick (exec, d->reported, rows * d->row_macs);
       if (s < 0 || s == plan->key_h)
         memset (g, 0, (gsize) (sw + 2) * m * sizeof (float));
       else
@@ -508,11 +519,7 @@ static gboolean
 search_units (const SearchPlan *plan, const SearchData *d,
               const RefsrScratch *worker_mem, const RefsrExec *exec)
 {
-  int cancelled = 0, done = 0;
-  double reported = 0.0;
-  /* per unit: one tile's pixels against a strip of every key row */
-  double unit_macs = (plan->c + 9.0) * plan->tile_h * plan->tile_w
-                     * plan->strip_w * plan->key_h;
+  int cancelled = 0;
 
   for (gsize p = 0; p < (gsize) plan->h * plan->w; p++)
     {
@@ -527,18 +534,11 @@ search_units (const SearchPlan *plan, const SearchData *d,
     worker_scratch_init (&ws, plan, refsr_scratch_mine (worker_mem));
 #pragma omp for schedule (dynamic, 1)
     for (int u = 0; u < plan_units (plan); u++)
-      {
-        int units_done;
-
-        if (!search_unit (plan, d, u, &ws, exec))
-          {
+      if (!search_unit (plan, d, u, &ws, exec))
+        {
 #pragma omp atomic write
-            cancelled = 1;
-          }
-#pragma omp atomic capture
-        units_done = ++done;
-        refsr_exec_tick (exec, &reported, units_done * unit_macs);
-      }
+          cancelled = 1;
+        }
   }
   return !cancelled;
 }
@@ -574,6 +574,8 @@ refsr_search (const RefsrTensor *query, const RefsrTensor *key,
 {
   SearchPlan plan;
   SearchData d;
+  int rows_done = 0;
+  double reported = 0.0;
   RefsrScratch worker_mem;
   float *shared, *key_inv, *query_inv;
   gboolean finished;
@@ -606,6 +608,12 @@ refsr_search (const RefsrTensor *query, const RefsrTensor *key,
   d.query_inv = query_inv;
   d.idx = idx;
   d.S = S;
+  d.rows_done = &rows_done;
+  d.reported = &reported;
+  /* one key row (with the halo rows, key_h + 2 per unit) against a
+   * tile's pixels and a strip's columns */
+  d.row_macs = (plan.c + 9.0) * plan.tile_h * plan.tile_w * plan.strip_w
+               * plan.key_h / (plan.key_h + 2.0);
 
   finished = search_units (&plan, &d, &worker_mem, exec);
   for (gsize p = 0; finished && p < (gsize) query->h * query->w; p++)
