@@ -318,10 +318,11 @@ plan_run (const RefsrConfig *config, int lr_w, int lr_h, int ref_w,
           GError **error)
 {
   RefsrOptions options = REFSR_OPTIONS_INIT;
+  RefsrSize ref = { ref_w, ref_h };
 
   options.max_memory = budget;
-  return refsr_run_plan (config, lr_w, lr_h, ref_w, ref_h, threads,
-                         &options, -1, plan, error);
+  return refsr_run_plan (config, lr_w, lr_h, &ref, 1, threads, &options, -1,
+                         plan, error);
 }
 
 static void
@@ -354,12 +355,12 @@ test_plan (void)
   g_assert_true (plan_run (&config, 500, 375, 2000, 1500, 2,
                            budget + (1 << 24), &plan, &error));
   g_assert_false (plan.spill_reference);
-  g_assert_false (refsr_plan_spill_reference (2000, 1500,
+  g_assert_false (refsr_plan_spill_reference (&(RefsrSize) { 2000, 1500 }, 1,
                                               budget + (1 << 24)));
   g_assert_true (plan_run (&config, 500, 375, 2000, 1500, 2,
                            budget - (1 << 24), &plan, &error));
   g_assert_true (plan.spill_reference);
-  g_assert_true (refsr_plan_spill_reference (2000, 1500,
+  g_assert_true (refsr_plan_spill_reference (&(RefsrSize) { 2000, 1500 }, 1,
                                              budget - (1 << 24)));
 
   /* no budget: the heap, whatever the size */

@@ -14,9 +14,10 @@
 #include "mainnet.h"
 #include "plan.h"
 #include "pixels.h"
-#include "reference.h"
+#include "pool.h"
 #include "resample.h"
 #include "search.h"
+#include "search-fast.h"
 #include "tiling.h"
 #include "transfer.h"
 
@@ -90,15 +91,17 @@ typedef struct
   RefsrTensor sr;           /* 3×4h×4w, and pixels, without tile_done */
   guint8 *pixels;
   RefsrTensor t3, t2, t1;   /* whole maps, only with keep_textures */
+  int ref_lv3_width, ref_lv3_height; /* the first member's grid */
   Progress progress;
   double macs_stage_start;
 } Run;
 
-/* A prepared reference: its features, and the model that made them. */
+/* A prepared pool of references: their features, and the model that
+ * made them. */
 struct RefsrReference
 {
   const RefsrModel *model;
-  RefsrReferenceData data;
+  RefsrPool pool;
 };
 
 static void
@@ -149,21 +152,20 @@ check_image (const RefsrImage *img, const char *what, int min_size,
   return TRUE;
 }
 
-/* spill: the features go to an unlinked temporary file (plan.c decides
+/* spill: the features go to unlinked temporary files (plan.c decides
  * when), the operating system paging them in as they are read. */
 static RefsrReference *
-reference_build (const RefsrModel *model, const RefsrImage *ref,
-                 int strip_rows, gboolean spill, RefsrStripDone strip_done,
-                 void *strip_data, const RefsrExec *exec, GError **error)
+reference_build (const RefsrModel *model, const RefsrImage *refs, int n_refs,
+                 const RefsrOptions *options, int strip_rows, gboolean spill,
+                 RefsrStripDone strip_done, void *strip_data,
+                 const RefsrExec *exec, GError **error)
 {
   RefsrReference *reference = g_new0 (RefsrReference, 1);
 
   reference->model = model;
-  if (!refsr_reference_data_build_full (&reference->data, &model->lte,
-                                        ref->pixels, ref->width, ref->height,
-                                        ref->rowstride, strip_rows, spill,
-                                        NULL, strip_done, strip_data, exec,
-                                        error))
+  if (!refsr_pool_build (&reference->pool, &model->lte, refs, n_refs,
+                         options, strip_rows, spill, strip_done, strip_data,
+                         exec, error))
     g_clear_pointer (&reference, g_free);
   return reference;
 }
@@ -242,8 +244,72 @@ upscaled_region (Run *run, const RefsrRect *r, RefsrTensor *x, GError **error)
   return ok;
 }
 
+/* Folds one member's indices and S into the pool's: a larger S wins,
+ * a tie keeps the earlier member's (so one member is its own search). */
+static void
+merge_member (const gint64 *member_idx, const float *member_S, gint64 base,
+              gsize n, gint64 *idx, float *S, gboolean first)
+{
+  for (gsize p = 0; p < n; p++)
+    if (first || member_S[p] > S[p])
+      {
+        S[p] = member_S[p];
+        idx[p] = base + member_idx[p];
+      }
+}
+
+/* The region's query features against every member of the pool. */
+static gboolean
+search_pool (Run *run, const RefsrTensor *query, gint64 *idx, float *S,
+             GError **error)
+{
+  const RefsrPool *pool = &run->reference->pool;
+  gsize n = (gsize) query->h * query->w;
+  gint64 *member_idx = refsr_try_alloc (n, sizeof (gint64), error);
+  float *member_S = member_idx != NULL
+                    ? refsr_try_alloc (n, sizeof (float), error) : NULL;
+  gboolean ok = member_S != NULL;
+
+  for (int m = 0; ok && m < pool->n; m++)
+    {
+      const RefsrReferenceData *data = &pool->members[m];
+
+      ok = run->plan.search_fast
+           ? refsr_search_fast (query, &data->key, member_idx, member_S,
+                                &run->exec, error)
+           : refsr_search (query, &data->key, member_idx, member_S,
+                           &run->exec, error);
+      if (ok)
+        merge_member (member_idx, member_S, pool->bases[m], n, idx, S,
+                      m == 0);
+      refsr_reference_data_release_pages (&pool->members[m]);
+    }
+  g_free (member_idx);
+  g_free (member_S);
+  return ok;
+}
+
+/* Multiply-accumulates of one region's search against the pool. */
+static double
+search_pool_macs (const Run *run, int rh, int rw)
+{
+  const RefsrPool *pool = &run->reference->pool;
+  double macs = 0.0;
+
+  for (int m = 0; m < pool->n; m++)
+    {
+      const RefsrReferenceData *data = &pool->members[m];
+
+      macs += run->plan.search_fast
+              ? refsr_search_fast_macs (rh, rw, data->height / 4,
+                                        data->width / 4)
+              : refsr_search_macs (rh, rw, data->height, data->width);
+    }
+  return macs;
+}
+
 /* Indices and S of the tile's positions: the LTE of LR↑ over the tile and
- * its search margin, searched against the whole reference. */
+ * its search margin, searched against the whole pool. */
 static gboolean
 search_tile (Run *run, const RefsrRect *tile, GError **error)
 {
@@ -268,8 +334,8 @@ search_tile (Run *run, const RefsrRect *tile, GError **error)
       report (run, "features");
       run->progress.stage = "search";
     }
-  ok = ok && refsr_search (&q.lv3, &run->reference->data.key, idx, S.data,
-                           &run->exec, error);
+  refsr_tensor_clear (&x);
+  ok = ok && search_pool (run, &q.lv3, idx, S.data, error);
   if (ok)
     {
       for (int y = tile->y0; y < tile->y1; y++)
@@ -277,16 +343,12 @@ search_tile (Run *run, const RefsrRect *tile, GError **error)
                 idx + (gsize) (y - r.y0) * rw + (tile->x0 - r.x0),
                 (gsize) refsr_rect_width (tile) * sizeof (gint64));
       copy_interior (&S, &r, tile, 1, &run->S);
-      run->progress.done += refsr_search_macs (rh, rw,
-                                           run->reference->data.height,
-                                           run->reference->data.width);
+      run->progress.done += search_pool_macs (run, rh, rw);
       report (run, "search");
     }
   g_free (idx);
-  refsr_tensor_clear (&x);
   refsr_tensor_clear (&S);
   refsr_lte_features_clear (&q);
-  refsr_reference_data_release_pages (&run->reference->data);
   return ok && refsr_exec_check (&run->exec, error);
 }
 
@@ -295,15 +357,15 @@ apply_forced_indices (Run *run, GError **error)
 {
   const gint64 *forced = run->forced_idx;
   gsize n = (gsize) run->h * run->w;
-  gsize q = (gsize) (run->reference->data.height / 4)
-            * (run->reference->data.width / 4);
+  const RefsrPool *pool = &run->reference->pool;
+  gsize q = (gsize) pool->bases[pool->n];
 
   for (gsize p = 0; p < n; p++)
     if (forced[p] < 0 || (gsize) forced[p] >= q)
       {
         g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
                      "Forced index %" G_GINT64_FORMAT " at position %"
-                     G_GSIZE_FORMAT " is outside the reference",
+                     G_GSIZE_FORMAT " is outside the references",
                      forced[p], p);
         return FALSE;
       }
@@ -354,12 +416,26 @@ static void
 region_transfer (Run *run, const RefsrRect *r, RegionMaps *m)
 {
   int rw = refsr_rect_width (r), rh = refsr_rect_height (r);
-  const RefsrLteFeatures *value = &run->reference->data.value;
+  const RefsrPool *pool = &run->reference->pool;
+  const RefsrTensor **values = g_new (const RefsrTensor *, 3 * pool->n);
+  RefsrTensor *outs[] = { &m->t3, &m->t2, &m->t1 };
 
   run->progress.stage = "transfer";
-  refsr_transfer (&value->lv3, 1, m->idx, rh, rw, &m->t3, &run->exec);
-  refsr_transfer (&value->lv2, 2, m->idx, rh, rw, &m->t2, &run->exec);
-  refsr_transfer (&value->lv1, 4, m->idx, rh, rw, &m->t1, &run->exec);
+  for (int i = 0; i < pool->n; i++)
+    {
+      values[i] = &pool->members[i].value.lv3;
+      values[pool->n + i] = &pool->members[i].value.lv2;
+      values[2 * pool->n + i] = &pool->members[i].value.lv1;
+    }
+  for (int level = 0; level < 3; level++)
+    {
+      RefsrTransferPool from = { values + level * pool->n, pool->bases,
+                                 pool->n };
+
+      refsr_transfer_pool (&from, 1 << level, m->idx, rh, rw, outs[level],
+                           &run->exec);
+    }
+  g_free (values);
   run->progress.done += refsr_transfer_macs (rh, rw);
   report (run, "transfer");
 }
@@ -406,11 +482,11 @@ reconstruct_tile (Run *run, const RefsrRect *tile, gboolean last,
 
   if (ok)
     region_transfer (run, &r, &m);
-  refsr_reference_data_release_pages (&run->reference->data);
+  refsr_pool_release_pages (&run->reference->pool);
   /* The last tile's main network runs without the reference's features,
    * so a whole-image run peaks no higher than the main network itself. */
   if (last && run->owns_reference)
-    refsr_reference_data_clear (&run->reference->data);
+    refsr_pool_clear (&run->reference->pool);
   ok = ok && refsr_exec_check (&run->exec, error);
   run->macs_stage_start = run->progress.done;
   run->progress.stage = "reconstruction";
@@ -478,8 +554,8 @@ make_result (Run *run)
   result->pixels = g_steal_pointer (&run->pixels);
   result->lr_width = run->w;
   result->lr_height = run->h;
-  result->ref_lv3_width = run->reference->data.width / 4;
-  result->ref_lv3_height = run->reference->data.height / 4;
+  result->ref_lv3_width = run->ref_lv3_width;
+  result->ref_lv3_height = run->ref_lv3_height;
   steal_floats (&run->sr, &result->sr);
   steal_floats (&run->S, &result->S);
   if (run->options->keep_textures)
@@ -509,10 +585,10 @@ thread_count (const RefsrOptions *options)
 }
 
 /* Everything of a run but the reference's features: the options, the
- * LR image and the plan for a reference of ref_width × ref_height. */
+ * LR image and the plan for a pool of members of these sizes. */
 static gboolean
 run_init (Run *run, const RefsrModel *model, const RefsrImage *lr,
-          int ref_width, int ref_height, int spilled,
+          const RefsrSize *members, int n_members, int spilled,
           const RefsrOptions *options, GError **error)
 {
   static const RefsrOptions defaults = REFSR_OPTIONS_INIT;
@@ -548,10 +624,12 @@ run_init (Run *run, const RefsrModel *model, const RefsrImage *lr,
   run->lr = lr;
   run->h = lr->height;
   run->w = lr->width;
-  if (!refsr_run_plan (&model->config, run->w, run->h, ref_width,
-                       ref_height, run->exec.n_threads, run->options,
-                       spilled, &run->plan, error))
+  if (!refsr_run_plan (&model->config, run->w, run->h, members, n_members,
+                       run->exec.n_threads, run->options, spilled,
+                       &run->plan, error))
     return FALSE;
+  run->ref_lv3_width = members[0].width / 4;
+  run->ref_lv3_height = members[0].height / 4;
   refsr_tile_margins (&run->margins);
   run->tiles = refsr_tiles (run->w, run->h, run->plan.tile_size,
                             &run->n_tiles);
@@ -574,17 +652,55 @@ run_finish (Run *run, GError **error)
   return result;
 }
 
-RefsrResult *
-refsr_run_with_indices (const RefsrModel *model, const RefsrImage *lr,
-                        const RefsrImage *ref, const RefsrOptions *options,
-                        const gint64 *forced_idx, GError **error)
+/* The sizes of the pool's members for these references and options
+ * (each one checked); g_free them. */
+static int
+pool_sizes (const RefsrImage *refs, int n_refs, const RefsrOptions *options,
+            RefsrSize **members, GError **error)
+{
+  g_autofree RefsrSize *sizes = g_new (RefsrSize, MAX (n_refs, 1));
+
+  if (n_refs < 1)
+    {
+      g_set_error_literal (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
+                           "No reference image was given");
+      return 0;
+    }
+  for (int r = 0; r < n_refs; r++)
+    {
+      if (!check_image (&refs[r], "reference", 4, REFSR_MAX_REF_PIXELS,
+                        error))
+        return 0;
+      sizes[r] = (RefsrSize) { refs[r].width, refs[r].height };
+    }
+  return refsr_pool_member_sizes (sizes, n_refs, options, members, NULL,
+                                  error);
+}
+
+static const RefsrOptions *
+options_or_defaults (const RefsrOptions *options)
+{
+  static const RefsrOptions defaults = REFSR_OPTIONS_INIT;
+
+  return options != NULL ? options : &defaults;
+}
+
+static RefsrResult *
+run_pool_with_indices (const RefsrModel *model, const RefsrImage *lr,
+                       const RefsrImage *refs, int n_refs,
+                       const RefsrOptions *options, const gint64 *forced_idx,
+                       GError **error)
 {
   Run run = { 0 };
+  g_autofree RefsrSize *members = NULL;
+  int n_members;
 
   g_return_val_if_fail (model != NULL, NULL);
+  options = options_or_defaults (options);
   run.forced_idx = forced_idx;
-  if (!check_image (ref, "reference", 4, REFSR_MAX_REF_PIXELS, error)
-      || !run_init (&run, model, lr, ref->width, ref->height, -1, options,
+  n_members = pool_sizes (refs, n_refs, options, &members, error);
+  if (n_members == 0
+      || !run_init (&run, model, lr, members, n_members, -1, options,
                     error))
     {
       run_clear (&run);
@@ -593,7 +709,8 @@ refsr_run_with_indices (const RefsrModel *model, const RefsrImage *lr,
   report (&run, "features");
   run.owns_reference = TRUE;
   if (!refsr_exec_check (&run.exec, error)
-      || (run.reference = reference_build (model, ref, run.plan.strip_rows,
+      || (run.reference = reference_build (model, refs, n_refs, options,
+                                           run.plan.strip_rows,
                                            run.plan.spill_reference,
                                            reference_strip_done, &run,
                                            &run.exec, error)) == NULL)
@@ -605,10 +722,40 @@ refsr_run_with_indices (const RefsrModel *model, const RefsrImage *lr,
 }
 
 RefsrResult *
+refsr_run_with_indices (const RefsrModel *model, const RefsrImage *lr,
+                        const RefsrImage *ref, const RefsrOptions *options,
+                        const gint64 *forced_idx, GError **error)
+{
+  return run_pool_with_indices (model, lr, ref, 1, options, forced_idx,
+                                error);
+}
+
+RefsrResult *
 refsr_run (const RefsrModel *model, const RefsrImage *lr,
            const RefsrImage *ref, const RefsrOptions *options, GError **error)
 {
-  return refsr_run_with_indices (model, lr, ref, options, NULL, error);
+  return run_pool_with_indices (model, lr, ref, 1, options, NULL, error);
+}
+
+RefsrResult *
+refsr_run_pool (const RefsrModel *model, const RefsrImage *lr,
+                const RefsrImage *refs, int n_refs,
+                const RefsrOptions *options, GError **error)
+{
+  return run_pool_with_indices (model, lr, refs, n_refs, options, NULL,
+                                error);
+}
+
+/* The built members' sizes, as a plan takes them; g_free them. */
+static RefsrSize *
+built_sizes (const RefsrPool *pool)
+{
+  RefsrSize *sizes = g_new (RefsrSize, pool->n);
+
+  for (int m = 0; m < pool->n; m++)
+    sizes[m] = (RefsrSize) { pool->members[m].width,
+                             pool->members[m].height };
+  return sizes;
 }
 
 RefsrResult *
@@ -617,6 +764,7 @@ refsr_run_with_reference (const RefsrModel *model, const RefsrImage *lr,
                           const RefsrOptions *options, GError **error)
 {
   Run run = { 0 };
+  g_autofree RefsrSize *members = NULL;
 
   g_return_val_if_fail (model != NULL && reference != NULL, NULL);
   if (reference->model != model)
@@ -625,17 +773,18 @@ refsr_run_with_reference (const RefsrModel *model, const RefsrImage *lr,
                            "The reference was prepared with another model");
       return NULL;
     }
-  if (!run_init (&run, model, lr, reference->data.width,
-                 reference->data.height, reference->data.spilled, options,
-                 error))
+  members = built_sizes (&reference->pool);
+  if (!run_init (&run, model, lr, members, reference->pool.n,
+                 reference->pool.spilled, options, error))
     {
       run_clear (&run);
       return NULL;
     }
   run.reference = reference;
   /* the reference's features are made already */
-  run.progress.total -= 2.0 * refsr_lte_macs (reference->data.height,
-                                          reference->data.width);
+  for (int m = 0; m < reference->pool.n; m++)
+    run.progress.total -= 2.0 * refsr_lte_macs (members[m].height,
+                                                members[m].width);
   report (&run, "search");
   if (!refsr_exec_check (&run.exec, error))
     {
@@ -655,17 +804,19 @@ reference_strip_progress (double macs, void *data)
 }
 
 RefsrReference *
-refsr_reference_new (const RefsrModel *model, const RefsrImage *ref,
-                     const RefsrOptions *options, GError **error)
+refsr_reference_new_pool (const RefsrModel *model, const RefsrImage *refs,
+                          int n_refs, const RefsrOptions *options,
+                          GError **error)
 {
-  static const RefsrOptions defaults = REFSR_OPTIONS_INIT;
   RefsrExec exec = { 0 };
   Progress progress = { 0 };
+  g_autofree RefsrSize *members = NULL;
+  int n_members;
 
   g_return_val_if_fail (model != NULL, NULL);
-  if (options == NULL)
-    options = &defaults;
-  if (!check_image (ref, "reference", 4, REFSR_MAX_REF_PIXELS, error))
+  options = options_or_defaults (options);
+  n_members = pool_sizes (refs, n_refs, options, &members, error);
+  if (n_members == 0)
     return NULL;
   exec.n_threads = thread_count (options);
   exec.cancel = options->cancel;
@@ -673,14 +824,22 @@ refsr_reference_new (const RefsrModel *model, const RefsrImage *ref,
   exec.tick_data = &progress;
   progress.options = options;
   progress.stage = "features";
-  progress.total = 2.0 * refsr_lte_macs (ref->height / 4 * 4,
-                                         ref->width / 4 * 4);
-  return reference_build (model, ref,
-                          refsr_plan_strip_rows (ref->width, ref->height,
+  for (int m = 0; m < n_members; m++)
+    progress.total += 2.0 * refsr_lte_macs (members[m].height / 4 * 4,
+                                            members[m].width / 4 * 4);
+  return reference_build (model, refs, n_refs, options,
+                          refsr_plan_strip_rows (members, n_members,
                                                  options->max_memory),
-                          refsr_plan_spill_reference (ref->width, ref->height,
+                          refsr_plan_spill_reference (members, n_members,
                                                       options->max_memory),
                           reference_strip_progress, &progress, &exec, error);
+}
+
+RefsrReference *
+refsr_reference_new (const RefsrModel *model, const RefsrImage *ref,
+                     const RefsrOptions *options, GError **error)
+{
+  return refsr_reference_new_pool (model, ref, 1, options, error);
 }
 
 void
@@ -688,7 +847,7 @@ refsr_reference_free (RefsrReference *reference)
 {
   if (reference == NULL)
     return;
-  refsr_reference_data_clear (&reference->data);
+  refsr_pool_clear (&reference->pool);
   g_free (reference);
 }
 
@@ -696,8 +855,14 @@ void
 refsr_reference_get_size (const RefsrReference *reference, int *width,
                           int *height)
 {
-  *width = reference->data.width;
-  *height = reference->data.height;
+  *width = reference->pool.members[0].width;
+  *height = reference->pool.members[0].height;
+}
+
+int
+refsr_reference_get_count (const RefsrReference *reference)
+{
+  return reference->pool.n;
 }
 
 void
@@ -716,22 +881,37 @@ refsr_result_free (RefsrResult *result)
 }
 
 gboolean
-refsr_estimate (const RefsrConfig *config, int lr_width, int lr_height,
-                int ref_width, int ref_height, const RefsrOptions *options,
-                RefsrEstimate *estimate, GError **error)
+refsr_estimate_pool (const RefsrConfig *config, int lr_width, int lr_height,
+                     const RefsrSize *refs, int n_refs,
+                     const RefsrOptions *options, RefsrEstimate *estimate,
+                     GError **error)
 {
-  static const RefsrOptions defaults = REFSR_OPTIONS_INIT;
+  g_autofree RefsrSize *members = NULL;
   RefsrRunPlan plan;
+  int n_members;
 
-  if (options == NULL)
-    options = &defaults;
-  if (!refsr_run_plan (config, lr_width, lr_height, ref_width, ref_height,
-                       thread_count (options), options, -1, &plan, error))
+  options = options_or_defaults (options);
+  n_members = refsr_pool_member_sizes (refs, n_refs, options, &members, NULL,
+                                       error);
+  if (n_members == 0
+      || !refsr_run_plan (config, lr_width, lr_height, members, n_members,
+                          thread_count (options), options, -1, &plan, error))
     return FALSE;
   estimate->tile_size = plan.tile_size;
   estimate->peak_bytes = (guint64) plan.peak_bytes;
   estimate->flops = 2.0 * plan.macs;
   return TRUE;
+}
+
+gboolean
+refsr_estimate (const RefsrConfig *config, int lr_width, int lr_height,
+                int ref_width, int ref_height, const RefsrOptions *options,
+                RefsrEstimate *estimate, GError **error)
+{
+  RefsrSize ref = { ref_width, ref_height };
+
+  return refsr_estimate_pool (config, lr_width, lr_height, &ref, 1, options,
+                              estimate, error);
 }
 
 double

@@ -14,6 +14,8 @@ typedef struct
                       * tile of max(width, height) when that is at most
                       * REFSR_MAX_TILE_SIZE */
   int strip_rows;    /* reference rows per strip of its features */
+  gboolean search_fast; /* the fast search (options->search, or AUTO's
+                         * choice from the exact search's cost) */
   gboolean spill_reference; /* the reference's features go to an unlinked
                              * temporary file (spill.h): they would take
                              * more than half of max_memory */
@@ -22,7 +24,8 @@ typedef struct
   double macs;       /* multiply-accumulates of every pass, margins too */
 } RefsrRunPlan;
 
-/* Plans a run: tile_size > 0 is taken as it is; otherwise max_memory > 0
+/* Plans a run against a pool of members (pool.h: each reference at each
+ * scale), of these sizes before cropping: tile_size > 0 is taken as it is; otherwise max_memory > 0
  * picks the largest tile whose run fits (the whole image if it fits), and
  * 0 means the whole image.  spilled < 0: with max_memory > 0, a
  * reference whose features take more than half of it is spilled;
@@ -31,18 +34,20 @@ typedef struct
  * REFSR_ERROR_NO_MEMORY, saying what it would take, when max_memory > 0
  * and not even the smallest tiles fit. */
 gboolean refsr_run_plan (const RefsrConfig *config, int lr_width,
-                         int lr_height, int ref_width, int ref_height,
-                         int n_threads, const RefsrOptions *options,
-                         int spilled, RefsrRunPlan *plan, GError **error);
+                         int lr_height, const RefsrSize *members,
+                         int n_members, int n_threads,
+                         const RefsrOptions *options, int spilled,
+                         RefsrRunPlan *plan, GError **error);
 
-/* Reference rows per strip of its features, for a budget (0: none). */
-int refsr_plan_strip_rows (int ref_width, int ref_height,
+/* Reference rows per strip of the pool members' features (the tallest
+ * member's), for a budget (0: none). */
+int refsr_plan_strip_rows (const RefsrSize *members, int n_members,
                            guint64 max_memory);
 
-/* Whether the reference's features go to a spill file for a budget (0:
- * none, never): when they would take more than half of it. */
-gboolean refsr_plan_spill_reference (int ref_width, int ref_height,
-                                     guint64 max_memory);
+/* Whether the pool's features go to spill files for a budget (0: none,
+ * never): when they would take more than half of it. */
+gboolean refsr_plan_spill_reference (const RefsrSize *members,
+                                     int n_members, guint64 max_memory);
 
 /* Multiply-accumulates of one search of h×w LR positions against a
  * reference of H×W pixels, and of one texture transfer of h×w. */

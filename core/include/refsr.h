@@ -153,6 +153,33 @@ void refsr_tile_copy_pixels (const RefsrTile *tile, guint8 *image,
 typedef gboolean (*RefsrTileFunc) (const RefsrTile *tile, void *user_data,
                                    GError **error);
 
+/* How the relevance search looks for each LR position's texture. */
+typedef enum
+{
+  REFSR_SEARCH_AUTO,  /* exact while the exact search of the whole image
+                       * costs at most REFSR_SEARCH_EXACT_MAX_MACS, fast
+                       * above */
+  REFSR_SEARCH_EXACT, /* every reference position, as TTSR does: cost
+                       * grows with LR pixels × reference pixels */
+  REFSR_SEARCH_FAST   /* a coarse exact search refined at full
+                       * resolution (README "Search"): near-linear, the
+                       * same patch as the exact one for nearly every
+                       * position; deterministic, whatever n_threads */
+} RefsrSearch;
+
+/* Above this many multiply-accumulates (about ten seconds on two cores,
+ * e.g. LR 240² against a 960² reference) REFSR_SEARCH_AUTO searches fast. */
+#define REFSR_SEARCH_EXACT_MAX_MACS 1e12
+
+/* Reference scales: each reference also joins the pool reduced by these
+ * factors (Pillow's antialiased bicubic, as Ref↓ is made), so that a
+ * reference shot at another zoom than the LR image still offers texture
+ * at the LR's scale.  A scaled reference under REFSR_MIN_SCALED_REF
+ * pixels on a side is left out; scale 1 never is. */
+#define REFSR_MAX_REF_SCALES 8
+#define REFSR_REF_SCALES_AUTO (-1)
+#define REFSR_MIN_SCALED_REF 64
+
 typedef struct
 {
   int n_threads;              /* <= 0: OpenMP's default; capped at the
@@ -183,13 +210,32 @@ typedef struct
                                * whole output is never in the engine's
                                * memory, nor counted in max_memory. */
   void *tile_data;
+  RefsrSearch search;         /* REFSR_SEARCH_AUTO by default */
+  int n_ref_scales;           /* 0: every reference as it is (scale 1
+                               * alone, TTSR's way);
+                               * REFSR_REF_SCALES_AUTO: refsr_ref_scales'
+                               * choice; else the first n_ref_scales of
+                               * ref_scales, each in (0, 1], in the
+                               * pool's order */
+  double ref_scales[REFSR_MAX_REF_SCALES];
 } RefsrOptions;
 
 /* The defaults, to be changed field by field after. */
 #define REFSR_OPTIONS_INIT                                                   \
   { .n_threads = 0, .progress = NULL, .progress_data = NULL, .cancel = NULL, \
     .keep_textures = FALSE, .tile_size = 0, .max_memory = 0,                 \
-    .tile_done = NULL, .tile_data = NULL }
+    .tile_done = NULL, .tile_data = NULL, .search = REFSR_SEARCH_AUTO,     \
+    .n_ref_scales = 0, .ref_scales = { 0 } }
+
+/* The scales a width × height reference joins the pool at, under
+ * options (NULL: the defaults), into scales (REFSR_MAX_REF_SCALES
+ * entries); returns how many.  REFSR_REF_SCALES_AUTO is 1, 1/√2 and 1/2
+ * (the pool's search and features cost at most 1.75 times those of the
+ * reference alone), less those that would make the reference smaller
+ * than REFSR_MIN_SCALED_REF.  Returns 0 with REFSR_ERROR_INVALID_INPUT
+ * for a scale outside (0, 1], given twice, or a count out of range. */
+int refsr_ref_scales (const RefsrOptions *options, int ref_width,
+                      int ref_height, double *scales, GError **error);
 
 typedef struct
 {
@@ -199,9 +245,12 @@ typedef struct
                         * tile_done) */
   int lr_width, lr_height;
   float *S;            /* [lr_height, lr_width]: relevance of the texture used */
-  int ref_lv3_width, ref_lv3_height; /* reference grid searched (ref / 4) */
+  int ref_lv3_width, ref_lv3_height; /* reference grid searched (ref / 4);
+                                      * of the first, in a pool */
   /* Only with keep_textures (NULL otherwise): */
-  gint64 *idx;         /* [lr_height * lr_width], raster index into ref lv3 */
+  gint64 *idx;         /* [lr_height * lr_width], raster index into ref lv3;
+                        * in a pool, into the pool's references one after
+                        * the other, in order */
   float *t_lv3;        /* [256, lr_height, lr_width] */
   float *t_lv2;        /* [128, 2 lr_height, 2 lr_width] */
   float *t_lv1;        /* [64, 4 lr_height, 4 lr_width] */
@@ -233,6 +282,23 @@ void refsr_reference_free (RefsrReference *reference);
 /* The reference's size as used (cropped to multiples of 4). */
 void refsr_reference_get_size (const RefsrReference *reference, int *width,
                                int *height);
+
+/* A pool of references: every LR position takes the most relevant patch
+ * of any of them (each at each of options' reference scales), each
+ * keeping its own size and features.  Ties go to the earlier reference,
+ * then the earlier scale.  With one reference and scale 1 alone it is
+ * refsr_reference_new, bit for bit.  n_refs >= 1. */
+RefsrReference *refsr_reference_new_pool (const RefsrModel *model,
+                                          const RefsrImage *refs, int n_refs,
+                                          const RefsrOptions *options,
+                                          GError **error);
+/* How many references (each scale counts as one) the pool holds. */
+int refsr_reference_get_count (const RefsrReference *reference);
+
+/* refsr_run with a pool of n_refs references (refsr_reference_new_pool). */
+RefsrResult *refsr_run_pool (const RefsrModel *model, const RefsrImage *lr,
+                             const RefsrImage *refs, int n_refs,
+                             const RefsrOptions *options, GError **error);
 
 /* refsr_run with a prepared reference (made with the same model). */
 RefsrResult *refsr_run_with_reference (const RefsrModel *model,
@@ -274,6 +340,17 @@ gboolean refsr_estimate (const RefsrConfig *config, int lr_width,
                          int lr_height, int ref_width, int ref_height,
                          const RefsrOptions *options,
                          RefsrEstimate *estimate, GError **error);
+
+/* The same for a pool of references of these sizes (refsr_run_pool). */
+typedef struct
+{
+  int width, height;
+} RefsrSize;
+
+gboolean refsr_estimate_pool (const RefsrConfig *config, int lr_width,
+                              int lr_height, const RefsrSize *refs,
+                              int n_refs, const RefsrOptions *options,
+                              RefsrEstimate *estimate, GError **error);
 
 /* The machine's physical memory in bytes (4 GiB where it cannot be told),
  * for callers that set max_memory as a share of it. */

@@ -65,22 +65,38 @@ refsr_transfer_ref (const RefsrTensor *value, int scale, const gint64 *idx,
 #define MAX_CHANNEL_BLOCK 8
 #define BLOCK_FLOATS (256 * 1024)
 
+/* The member of the pool that holds index i: the last whose base is
+ * <= i (a pool has a handful of members). */
+static int
+member_of (const RefsrTransferPool *pool, gint64 i)
+{
+  int m = pool->n - 1;
+
+  while (m > 0 && pool->bases[m] > i)
+    m--;
+  return m;
+}
+
 static void
-transfer_channels (const RefsrTensor *value, int scale, const gint64 *idx,
-                   int h, int w, RefsrTensor *out, int c_first, int c_end)
+transfer_channels (const RefsrTransferPool *pool, int scale,
+                   const gint64 *idx, int h, int w, RefsrTensor *out,
+                   int c_first, int c_end)
 {
   int k = 3 * scale;
-  int key_w = value->w / scale;
-  gsize src_plane = (gsize) value->h * value->w;
   gsize dst_plane = (gsize) out->h * out->w;
 
   memset (out->data + c_first * dst_plane, 0,
           (c_end - c_first) * dst_plane * sizeof (float));
   for (int p = h * w - 1; p >= 0; p--)
     {
+      int m = member_of (pool, idx[p]);
+      const RefsrTensor *value = pool->values[m];
+      gint64 q = idx[p] - pool->bases[m];
+      int key_w = value->w / scale;
+      gsize src_plane = (gsize) value->h * value->w;
       int dy0 = scale * (p / w) - scale, dx0 = scale * (p % w) - scale;
-      int sy0 = scale * (int) (idx[p] / key_w) - scale;
-      int sx0 = scale * (int) (idx[p] % key_w) - scale;
+      int sy0 = scale * (int) (q / key_w) - scale;
+      int sx0 = scale * (int) (q % key_w) - scale;
       /* Offsets (a, b) for which both source and destination are inside. */
       int a_first = MAX (MAX (-dy0, -sy0), 0);
       int a_end = MIN (MIN (out->h - dy0, value->h - sy0), k);
@@ -104,24 +120,49 @@ transfer_channels (const RefsrTensor *value, int scale, const gint64 *idx,
     out->data[i] = out->data[i] / 9.0f;
   /* these channels are not read again: spilled, they leave the resident
    * set, which then holds about one block per thread (plan.c) */
-  refsr_tensor_release_range (value, c_first * src_plane,
-                              (c_end - c_first) * src_plane);
+  for (int m = 0; m < pool->n; m++)
+    {
+      gsize src_plane = (gsize) pool->values[m]->h * pool->values[m]->w;
+
+      refsr_tensor_release_range (pool->values[m], c_first * src_plane,
+                                  (c_end - c_first) * src_plane);
+    }
+}
+
+void
+refsr_transfer_pool (const RefsrTransferPool *pool, int scale,
+                     const gint64 *idx, int h, int w, RefsrTensor *out,
+                     const RefsrExec *exec)
+{
+  gsize largest = 0;
+
+  for (int m = 0; m < pool->n; m++)
+    {
+      g_return_if_fail (out->c == pool->values[m]->c);
+      largest = MAX (largest,
+                     (gsize) pool->values[m]->h * pool->values[m]->w);
+    }
+  g_return_if_fail (pool->n >= 1 && out->h == scale * h
+                    && out->w == scale * w);
+
+  G_GNUC_UNUSED int n_threads = refsr_exec_threads (exec);
+  gsize planes = largest + (gsize) out->h * out->w;
+  int block = (int) CLAMP (BLOCK_FLOATS / planes, 1, MAX_CHANNEL_BLOCK);
+  int n_blocks = (out->c + block - 1) / block;
+
+#pragma omp parallel for num_threads (n_threads) schedule (static)
+  for (int b = 0; b < n_blocks; b++)
+    transfer_channels (pool, scale, idx, h, w, out, b * block,
+                       MIN ((b + 1) * block, out->c));
 }
 
 void
 refsr_transfer (const RefsrTensor *value, int scale, const gint64 *idx,
                 int h, int w, RefsrTensor *out, const RefsrExec *exec)
 {
-  g_return_if_fail (out->c == value->c && out->h == scale * h
-                    && out->w == scale * w);
+  const gint64 bases[2] = { 0, (gint64) (value->h / scale)
+                                   * (value->w / scale) };
+  RefsrTransferPool pool = { &value, bases, 1 };
 
-  G_GNUC_UNUSED int n_threads = refsr_exec_threads (exec);
-  gsize planes = (gsize) value->h * value->w + (gsize) out->h * out->w;
-  int block = (int) CLAMP (BLOCK_FLOATS / planes, 1, MAX_CHANNEL_BLOCK);
-  int n_blocks = (value->c + block - 1) / block;
-
-#pragma omp parallel for num_threads (n_threads) schedule (static)
-  for (int b = 0; b < n_blocks; b++)
-    transfer_channels (value, scale, idx, h, w, out, b * block,
-                       MIN ((b + 1) * block, value->c));
+  refsr_transfer_pool (&pool, scale, idx, h, w, out, exec);
 }
