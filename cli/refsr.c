@@ -53,8 +53,12 @@ check_cancel (GError **error)
 
 typedef struct
 {
-  char *weights, *reference, *output, *dump, *confidence;
+  char *weights, *output, *dump, *confidence;
+  char **references; /* -r, once or more: the pool */
   int threads;
+  RefsrSearch search;
+  int n_ref_scales;  /* RefsrOptions' */
+  double ref_scales[REFSR_MAX_REF_SCALES];
   int scale;         /* of the output: 4, or 2 or 3 by reducing the 4× */
   int tile;          /* -1: from the budget; 0: the whole image */
   guint64 max_memory;
@@ -155,9 +159,13 @@ load_model (const char *weights, GError **error)
   return model;
 }
 
+/* -r given more often than this is surely a mistake (a shell glob). */
+#define MAX_REFERENCES 16
+
 #define USAGE                                                               \
-  "usage: refsr [--weights FILE] -r REF [-o OUT.png|-] [--threads N] "      \
-  "[--tile N] [--max-memory SIZE] [--scale 2|3|4] [--dump FILE] "           \
+  "usage: refsr [--weights FILE] -r REF [-r REF...] [-o OUT.png|-] "        \
+  "[--threads N] [--tile N] [--max-memory SIZE] [--scale 2|3|4] "           \
+  "[--search auto|exact|fast] [--ref-scales auto|LIST] [--dump FILE] "      \
   "[--confidence FILE] LR, or refsr convert IN.pt OUT.safetensors (see "    \
   "refsr --help)"
 
@@ -350,12 +358,20 @@ check_files (const CliArgs *args, const char *output, Targets *targets,
 {
   char *model = args->weights != NULL ? g_strdup (args->weights)
                                       : refsr_default_model_path (NULL);
-  const char *inputs[] = { args->inputs[0], args->reference, model, NULL };
+  int n_refs = (int) g_strv_length (args->references);
+  g_autofree const char **names = g_new0 (const char *, n_refs + 3);
+  const char *const *inputs = names;
   gboolean ok;
 
-  ok = refsr_io_check_input (args->inputs[0], error)
-       && refsr_io_check_input (args->reference, error)
-       && check_png_output (output, inputs, targets, error)
+  /* the model last: without a built-in model it is NULL, the end */
+  names[0] = args->inputs[0];
+  for (int i = 0; i < n_refs; i++)
+    names[1 + i] = args->references[i];
+  names[1 + n_refs] = model;
+  ok = refsr_io_check_input (args->inputs[0], error);
+  for (int i = 0; ok && i < n_refs; i++)
+    ok = refsr_io_check_input (args->references[i], error);
+  ok = ok && check_png_output (output, inputs, targets, error)
        && (args->dump == NULL
            || check_side_output ("--dump", "dump", args->dump, inputs,
                                  targets, &targets->dump, error))
@@ -589,13 +605,17 @@ default_output (const char *input, int scale)
  * copy); 0 with an error when nothing is left. */
 static guint64
 engine_budget (const CliArgs *args, const RefsrIoImage *lr,
-               const RefsrIoImage *ref, gboolean wide, GError **error)
+               const RefsrIoImage *refs, int n_refs, gboolean wide,
+               GError **error)
 {
-  double own = 3.0 * ((double) lr->width * lr->height
-                      + (double) ref->width * ref->height)
+  double own = 3.0 * (double) lr->width * lr->height
                + canvas_bytes (lr->width, lr->height, wide)
                + 3.0 * args->scale * args->scale * lr->width * lr->height;
-  double engine = (double) args->max_memory - own;
+  double engine;
+
+  for (int i = 0; i < n_refs; i++)
+    own += 3.0 * (double) refs[i].width * refs[i].height;
+  engine = (double) args->max_memory - own;
 
   if (engine < 16.0 * 1048576.0)
     {
@@ -610,20 +630,24 @@ engine_budget (const CliArgs *args, const RefsrIoImage *lr,
   return (guint64) engine;
 }
 
-/* Enlarges lr with ref into the canvas: tile by tile, or whole with
- * --dump (which needs the textures and the float result). */
+/* Enlarges lr with the pool of references into the canvas: tile by
+ * tile, or whole with --dump (which needs the textures and the float
+ * result). */
 static RefsrResult *
 enlarge (const CliArgs *args, const RefsrModel *model, const RefsrIoImage *lr,
-         const RefsrIoImage *ref, RefsrOptions *options, Canvas *canvas,
-         GError **error)
+         const RefsrIoImage *refs, int n_refs, RefsrOptions *options,
+         Canvas *canvas, GError **error)
 {
   RefsrImage lr_img = { lr->pixels, lr->width, lr->height, lr->width * 3 };
-  RefsrImage ref_img = { ref->pixels, ref->width, ref->height,
-                         ref->width * 3 };
+  g_autofree RefsrImage *ref_imgs = g_new (RefsrImage, n_refs);
   gboolean wide = lr->bit_depth == 16 && args->scale == 4;
   RefsrResult *result;
 
-  if ((options->max_memory = engine_budget (args, lr, ref, wide, error)) == 0
+  for (int i = 0; i < n_refs; i++)
+    ref_imgs[i] = (RefsrImage) { refs[i].pixels, refs[i].width,
+                                 refs[i].height, refs[i].width * 3 };
+  if ((options->max_memory = engine_budget (args, lr, refs, n_refs, wide,
+                                            error)) == 0
       || !canvas_init (canvas, lr->width, lr->height, wide, error))
     return NULL;
   options->tile_size = args->tile != 0 ? args->tile
@@ -633,16 +657,28 @@ enlarge (const CliArgs *args, const RefsrModel *model, const RefsrIoImage *lr,
       options->tile_done = canvas_take_tile;
       options->tile_data = canvas;
     }
-  result = refsr_run (model, &lr_img, &ref_img, options, error);
+  result = refsr_run_pool (model, &lr_img, ref_imgs, n_refs, options, error);
   if (result != NULL && args->dump != NULL)
     canvas_take_result (canvas, result);
   return result;
 }
 
 static gboolean
+load_references (const CliArgs *args, const RefsrIoLoadOptions *options,
+                 RefsrIoImage *refs, GError **error)
+{
+  for (int i = 0; args->references[i] != NULL; i++)
+    if (!refsr_io_load_image (args->references[i], options, &refs[i], error))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
 super_resolve (const CliArgs *args, GError **error)
 {
-  RefsrIoImage lr = { 0 }, ref = { 0 };
+  RefsrIoImage lr = { 0 };
+  int n_refs = (int) g_strv_length (args->references);
+  RefsrIoImage *refs = g_new0 (RefsrIoImage, n_refs);
   RefsrModel *model = NULL;
   RefsrResult *result = NULL;
   RefsrOptions options = REFSR_OPTIONS_INIT;
@@ -664,6 +700,9 @@ super_resolve (const CliArgs *args, GError **error)
   options.n_threads = args->threads;
   options.cancel = &cancel_requested;
   options.keep_textures = args->dump != NULL;
+  options.search = args->search;
+  options.n_ref_scales = args->n_ref_scales;
+  memcpy (options.ref_scales, args->ref_scales, sizeof options.ref_scales);
   if (!args->quiet && isatty (2))
     {
       options.progress = print_progress;
@@ -672,11 +711,12 @@ super_resolve (const CliArgs *args, GError **error)
   refsr_io_init ();
   if ((model = load_model (args->weights, error)) != NULL
       && refsr_io_load_image (args->inputs[0], &lr_options, &lr, error)
-      && refsr_io_load_image (args->reference, &ref_options, &ref, error)
+      && load_references (args, &ref_options, refs, error)
       && check_cancel (error))
     {
       progress.start_us = g_get_monotonic_time ();
-      result = enlarge (args, model, &lr, &ref, &options, &canvas, error);
+      result = enlarge (args, model, &lr, refs, n_refs, &options, &canvas,
+                        error);
     }
   if (result != NULL)
     ok = write_outputs (args, output, &canvas, &targets, result, error);
@@ -696,7 +736,9 @@ super_resolve (const CliArgs *args, GError **error)
   refsr_model_free (model);
   canvas_clear (&canvas);
   refsr_io_image_clear (&lr);
-  refsr_io_image_clear (&ref);
+  for (int i = 0; i < n_refs; i++)
+    refsr_io_image_clear (&refs[i]);
+  g_free (refs);
   refsr_io_exit ();
   clear_targets (&targets);
   g_free (output);
@@ -783,6 +825,68 @@ parse_scale (const char *option, const char *value, gpointer data,
                       &((CliArgs *) data)->scale, error);
 }
 
+static gboolean
+parse_search (const char *option, const char *value, gpointer data,
+              GError **error)
+{
+  static const char *modes[] = { "auto", "exact", "fast" };
+  CliArgs *args = data;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (modes); i++)
+    if (strcmp (value, modes[i]) == 0)
+      {
+        args->search = (RefsrSearch) i;
+        return TRUE;
+      }
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               "%s takes auto, exact or fast, not '%s'", option, value);
+  return FALSE;
+}
+
+/* "auto", or scales such as 1,0.71,0.5: each in (0, 1], none twice, at
+ * most REFSR_MAX_REF_SCALES. */
+static gboolean
+parse_ref_scales (const char *option, const char *value, gpointer data,
+                  GError **error)
+{
+  CliArgs *args = data;
+  g_auto (GStrv) parts = g_strsplit (value, ",", -1);
+  RefsrOptions check = REFSR_OPTIONS_INIT;
+  int n = (int) g_strv_length (parts);
+
+  if (strcmp (value, "auto") == 0)
+    {
+      args->n_ref_scales = REFSR_REF_SCALES_AUTO;
+      return TRUE;
+    }
+  for (int i = 0; i < MAX (n, 1) && i < REFSR_MAX_REF_SCALES; i++)
+    {
+      char *end = NULL;
+      double scale = n > 0 ? g_ascii_strtod (parts[i], &end) : 0.0;
+
+      if (n == 0 || end == parts[i] || *end != '\0'
+          || !(scale > 0.0 && scale <= 1.0))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "%s takes auto or scales in (0, 1] separated by "
+                       "commas, such as 1,0.5, not '%s'", option, value);
+          return FALSE;
+        }
+      check.ref_scales[i] = scale;
+    }
+  check.n_ref_scales = n;
+  /* the engine's own checks: a count out of range, a scale twice */
+  if (refsr_ref_scales (&check, 1 << 30, 1 << 30, args->ref_scales,
+                        error) == 0)
+    {
+      g_prefix_error (error, "%s: ", option);
+      return FALSE;
+    }
+  args->n_ref_scales = n;
+  memcpy (args->ref_scales, check.ref_scales, sizeof args->ref_scales);
+  return TRUE;
+}
+
 /* A size such as 800M, 2G, 1.5GiB or 3000000000 (bytes). */
 static gboolean
 parse_max_memory (const char *option, const char *value, gpointer data,
@@ -829,8 +933,9 @@ parse_args (int *argc, char ***argv, CliArgs *args, GError **error)
     { "weights", 'w', 0, G_OPTION_ARG_FILENAME, &args->weights,
       "Model weights (.safetensors or TTSR .pt); default: the built-in model",
       "FILE" },
-    { "reference", 'r', 0, G_OPTION_ARG_FILENAME, &args->reference,
-      "High-resolution reference image (required)", "REF" },
+    { "reference", 'r', 0, G_OPTION_ARG_FILENAME_ARRAY, &args->references,
+      "High-resolution reference image (required); give -r again to search "
+      "several references as one pool", "REF" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &args->output,
       "Output PNG, or - for standard output (default: LR-x4.png beside LR)",
       "OUT" },
@@ -846,6 +951,15 @@ parse_args (int *argc, char ***argv, CliArgs *args, GError **error)
     { "scale", 0, 0, G_OPTION_ARG_CALLBACK, (gpointer) parse_scale,
       "Enlarge 4×, or 2× or 3× by reducing the 4× result with Pillow's "
       "antialiased bicubic (default: 4)", "N" },
+    { "search", 0, 0, G_OPTION_ARG_CALLBACK, (gpointer) parse_search,
+      "How to find each position's texture: exact (every reference "
+      "position, TTSR's way), fast (coarse to fine, near-linear) or auto "
+      "(exact while it costs at most 10^12 multiply-adds; the default)",
+      "MODE" },
+    { "ref-scales", 0, 0, G_OPTION_ARG_CALLBACK, (gpointer) parse_ref_scales,
+      "Search every reference also reduced by these factors, such as "
+      "1,0.5 (each in (0, 1]), or auto: 1, 0.71 and 0.5, for references "
+      "shot at up to 2× the zoom of the LR image (the default)", "LIST" },
     { "dump", 0, 0, G_OPTION_ARG_FILENAME, &args->dump,
       "Also write S, idx, T_lv3, T_lv2, T_lv1 and sr as safetensors",
       "FILE" },
@@ -878,7 +992,7 @@ parse_args (int *argc, char ***argv, CliArgs *args, GError **error)
       return FALSE;
     }
   n_inputs = args->inputs != NULL ? (int) g_strv_length (args->inputs) : 0;
-  if (n_inputs == 0 && args->reference == NULL)
+  if (n_inputs == 0 && args->references == NULL)
     g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, USAGE);
   else if (n_inputs == 0)
     g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
@@ -887,9 +1001,13 @@ parse_args (int *argc, char ***argv, CliArgs *args, GError **error)
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
                  "one LR image only, but '%s' follows '%s'; " USAGE,
                  args->inputs[1], args->inputs[0]);
-  else if (args->reference == NULL)
+  else if (args->references == NULL)
     g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
                          "no reference: -r REF is required; " USAGE);
+  else if (g_strv_length (args->references) > MAX_REFERENCES)
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                 "%u references given, at most %d can be searched at once",
+                 g_strv_length (args->references), MAX_REFERENCES);
   else
     return TRUE;
   return FALSE;
@@ -899,7 +1017,9 @@ int
 main (int argc, char **argv)
 {
   CliArgs args = { .tile = -1, .scale = 4,
-                   .max_memory = default_max_memory () };
+                   .max_memory = default_max_memory (),
+                   .search = REFSR_SEARCH_AUTO,
+                   .n_ref_scales = REFSR_REF_SCALES_AUTO };
   GError *error = NULL;
   gboolean ok;
 
@@ -922,7 +1042,7 @@ main (int argc, char **argv)
     print_error (error ? error->message : "failed");
   g_clear_error (&error);
   g_free (args.weights);
-  g_free (args.reference);
+  g_strfreev (args.references);
   g_free (args.output);
   g_free (args.dump);
   g_free (args.confidence);

@@ -7,7 +7,9 @@
  *   OUTDIR/hr.png   the 384×384 ground truth,
  *   OUTDIR/lr.png   the same region reduced 4× with Pillow's bicubic (96×96),
  *   OUTDIR/ref.png  an overlapping 384×384 region shifted by (+101, +67):
- * the situation refsr is made for — a soft image and a sharp shot nearby. */
+ * the situation refsr is made for — a soft image and a sharp shot nearby;
+ *   OUTDIR/tele.png the middle 192×192 of hr.png's view rendered at twice
+ * the scale (384×384), as a phone's 2× tele camera would see it. */
 #include <glib.h>
 #include <math.h>
 #include <stdio.h>
@@ -76,26 +78,30 @@ nearest (const Cell *cells, float x, float y, float *d1, float *d2)
   return best;
 }
 
+/* The size × size pixels of the scene from (x0, y0) (scene pixels)
+ * rendered zoom times as finely: at zoom 1 the scene's own pixels, at 2
+ * what a camera with twice the focal length sees there — the pebbles
+ * twice as large, the grain finer. */
 static void
-render (guint8 *rgb)
+render (guint8 *rgb, const Cell *cells, int x0, int y0, int size, int zoom)
 {
-  Cell cells[GRID * GRID];
-
-  make_cells (cells);
-  for (int y = 0; y < SCENE; y++)
-    for (int x = 0; x < SCENE; x++)
+  for (int y = 0; y < size; y++)
+    for (int x = 0; x < size; x++)
       {
+        float sx = x0 + (x + 0.5f) / zoom, sy = y0 + (y + 0.5f) / zoom;
+        guint32 grain_at = (guint32) ((y0 * zoom + y) * SCENE * zoom
+                                      + x0 * zoom + x);
         float d1, d2;
-        const Cell *c = nearest (cells, x + 0.5f, y + 0.5f, &d1, &d2);
+        const Cell *c = nearest (cells, sx, sy, &d1, &d2);
         float edge = fminf ((d2 - d1) / 3.0f, 1.0f); /* grout at borders */
-        float light = 0.8f + 0.25f * cosf (atan2f (y - c->y, x - c->x) - c->shade)
+        float light = 0.8f + 0.25f * cosf (atan2f (sy - c->y, sx - c->x) - c->shade)
                                * fminf (d1 / 10.0f, 1.0f);
-        float grain = 0.12f * (hash01 ((guint32) (y * SCENE + x) * 3u + 11u) - 0.5f);
+        float grain = 0.12f * (hash01 (grain_at * 3u + 11u) - 0.5f);
         float rgbf[3] = { c->r, c->g, c->b };
         for (int k = 0; k < 3; k++)
           {
             float v = (rgbf[k] * light + grain) * edge + 0.12f * (1 - edge);
-            rgb[((gsize) y * SCENE + x) * 3 + k]
+            rgb[((gsize) y * size + x) * 3 + k]
                 = (guint8) CLAMP (lrintf (v * 255.0f), 0, 255);
           }
       }
@@ -115,32 +121,39 @@ int
 main (int argc, char **argv)
 {
   const char *dir = argc > 1 ? argv[1] : ".";
+  static Cell cells[GRID * GRID];
   guint8 *scene = g_malloc (SCENE * SCENE * 3), *hr, *ref, lr[96 * 96 * 3];
-  char *paths[3];
+  guint8 *tele = g_malloc (384 * 384 * 3);
+  const char *names[] = { "hr.png", "lr.png", "ref.png", "tele.png" };
+  char *paths[4];
   GError *error = NULL;
   gboolean ok;
 
-  render (scene);
+  make_cells (cells);
+  render (scene, cells, 0, 0, SCENE, 1);
+  render (tele, cells, 40 + 96, 60 + 96, 384, 2);
   hr = crop (scene, 40, 60, 384);
   ref = crop (scene, 141, 127, 384);
   ok = refsr_pil_resize (hr, 384, 384, 384 * 3, 3, lr, 96, 96, &error);
-  paths[0] = g_build_filename (dir, "hr.png", NULL);
-  paths[1] = g_build_filename (dir, "lr.png", NULL);
-  paths[2] = g_build_filename (dir, "ref.png", NULL);
+  for (int i = 0; i < 4; i++)
+    paths[i] = g_build_filename (dir, names[i], NULL);
   refsr_io_init ();
   ok = ok && g_mkdir_with_parents (dir, 0755) == 0
        && refsr_io_save_png (paths[0], hr, 384, 384, &error)
        && refsr_io_save_png (paths[1], lr, 96, 96, &error)
-       && refsr_io_save_png (paths[2], ref, 384, 384, &error);
+       && refsr_io_save_png (paths[2], ref, 384, 384, &error)
+       && refsr_io_save_png (paths[3], tele, 384, 384, &error);
   refsr_io_exit ();
   if (!ok)
     fprintf (stderr, "refsr-make-demo: %s\n",
              error ? error->message : "could not create the folder");
   else
-    printf ("wrote %s, %s, %s\n", paths[0], paths[1], paths[2]);
-  for (int i = 0; i < 3; i++)
+    printf ("wrote %s, %s, %s, %s\n", paths[0], paths[1], paths[2],
+            paths[3]);
+  for (int i = 0; i < 4; i++)
     g_free (paths[i]);
   g_free (scene);
+  g_free (tele);
   g_free (hr);
   g_free (ref);
   return ok ? 0 : 1;
