@@ -233,7 +233,7 @@ test_scale_rules (void)
     { 1, { 1.5 }, "not in (0, 1]" },
     { 2, { 0.5, 0.5 }, "given twice" },
     { 9, { 1.0 }, "between 1 and 8" },
-    { 1, { 0.1 }, "smaller than 64 pixels" },
+    { 1, { 0.01 }, "smaller than 4 pixels" },
   };
 
   g_assert_cmpint (refsr_ref_scales (NULL, 100, 100, scales, NULL), ==, 1);
@@ -245,6 +245,11 @@ test_scale_rules (void)
   /* 100×100 at 0.5 would be 50 pixels a side: left out */
   g_assert_cmpint (refsr_ref_scales (&options, 100, 100, scales, NULL), ==,
                    2);
+  /* named, it stays while the reference is 4×4 or more */
+  options.n_ref_scales = 1;
+  options.ref_scales[0] = 0.1;
+  g_assert_cmpint (refsr_ref_scales (&options, 100, 100, scales, NULL), ==,
+                   1);
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autoptr (GError) error = NULL;
@@ -291,11 +296,11 @@ main (int argc, char **argv)
     }
   demo_dir = argv[1];
   refsr_io_init ();
-  g_test_add_func ("/pool/scale-rules", test_scale_rules);
-  g_test_add_func ("/pool/estimate", test_estimate);
-  g_test_add_func ("/pool/duplicate-reference", test_duplicate_reference);
-  g_test_add_func ("/pool/two-halves", test_two_halves);
-  g_test_add_func ("/pool/zoomed-reference", test_zoomed_reference);
-  g_test_add_func ("/pool/threads-and-prepared", test_threads_and_prepared);
+  g_test_add_func ("/pool/basic/scale-rules", test_scale_rules);
+  g_test_add_func ("/pool/basic/estimate", test_estimate);
+  g_test_add_func ("/pool/basic/duplicate-reference", test_duplicate_reference);
+  g_test_add_func ("/pool/quality/two-halves", test_two_halves);
+  g_test_add_func ("/pool/quality/zoomed-reference", test_zoomed_reference);
+  g_test_add_func ("/pool/quality/threads-and-prepared", test_threads_and_prepared);
   return g_test_run ();
 }

@@ -60,7 +60,7 @@ refsr_ref_scales (const RefsrOptions *options, int ref_width, int ref_height,
   static const RefsrOptions defaults = REFSR_OPTIONS_INIT;
   static const double scale_one = 1.0;
   const double *wanted;
-  int n_wanted, n = 0;
+  int n_wanted, n = 0, smallest;
 
   if (options == NULL)
     options = &defaults;
@@ -81,17 +81,20 @@ refsr_ref_scales (const RefsrOptions *options, int ref_width, int ref_height,
       wanted = options->ref_scales;
       n_wanted = options->n_ref_scales;
     }
+  /* auto leaves out what would be too small to hold texture; scales
+   * asked for by name only need the engine's smallest reference */
+  smallest = options->n_ref_scales == REFSR_REF_SCALES_AUTO
+             ? REFSR_MIN_SCALED_REF : 4;
   for (int i = 0; i < n_wanted; i++)
     if (wanted[i] == 1.0
         || MIN (scaled_side (ref_width, wanted[i]),
-                scaled_side (ref_height, wanted[i])) >= REFSR_MIN_SCALED_REF)
+                scaled_side (ref_height, wanted[i])) >= smallest)
       scales[n++] = wanted[i];
   if (n == 0)
     g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
                  "At the reference scales asked for, the %d×%d reference "
                  "would be smaller than %d pixels on a side: use larger "
-                 "scales (or 1)", ref_width, ref_height,
-                 REFSR_MIN_SCALED_REF);
+                 "scales (or 1)", ref_width, ref_height, smallest);
   return n;
 }
 

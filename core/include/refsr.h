@@ -174,8 +174,7 @@ typedef enum
 /* Reference scales: each reference also joins the pool reduced by these
  * factors (Pillow's antialiased bicubic, as Ref↓ is made), so that a
  * reference shot at another zoom than the LR image still offers texture
- * at the LR's scale.  A scaled reference under REFSR_MIN_SCALED_REF
- * pixels on a side is left out; scale 1 never is. */
+ * at the LR's scale.  Scale 1 is never left out (refsr_ref_scales). */
 #define REFSR_MAX_REF_SCALES 8
 #define REFSR_REF_SCALES_AUTO (-1)
 #define REFSR_MIN_SCALED_REF 64
@@ -232,8 +231,10 @@ typedef struct
  * entries); returns how many.  REFSR_REF_SCALES_AUTO is 1, 1/√2 and 1/2
  * (the pool's search and features cost at most 1.75 times those of the
  * reference alone), less those that would make the reference smaller
- * than REFSR_MIN_SCALED_REF.  Returns 0 with REFSR_ERROR_INVALID_INPUT
- * for a scale outside (0, 1], given twice, or a count out of range. */
+ * than REFSR_MIN_SCALED_REF; scales given in ref_scales are left out
+ * only where the reference would be under 4×4.  Returns 0 with
+ * REFSR_ERROR_INVALID_INPUT for a scale outside (0, 1], given twice, a
+ * count out of range, or when no scale is left. */
 int refsr_ref_scales (const RefsrOptions *options, int ref_width,
                       int ref_height, double *scales, GError **error);
 
