@@ -36,9 +36,16 @@ $PNG from-fixture "$FIX/case-b.safetensors" ref_u8 "$T/ref.png"
 $PNG from-fixture "$FIX/case-b.safetensors" lr_u8 "$T/lr16.png" 16
 $PNG from-fixture "$FIX/case-b.safetensors" ref_u8 "$T/ref16.png" 16
 
+# TTSR searches the reference as it is: --ref-scales 1 for parity (the
+# default, auto, also searches it reduced).
 check "fixture case b: output within 1/255 of the official sr_u8" sh -c "
+  '$REFSR' -q --weights '$W1' --ref-scales 1 -r '$T/ref.png' -o '$T/parity.png' '$T/lr.png' &&
+  $PNG compare '$T/parity.png' '$FIX/case-b.safetensors' sr_u8 1 0.001"
+# The default run (every scale auto chooses), which the checks below
+# compare with.
+check "the defaults write a 124×92 PNG" sh -c "
   '$REFSR' -q --weights '$W1' -r '$T/ref.png' -o '$T/sr.png' '$T/lr.png' &&
-  $PNG compare '$T/sr.png' '$FIX/case-b.safetensors' sr_u8 1 0.001"
+  test \"\$($PNG size '$T/sr.png')\" = 124x92"
 # The 16-bit files hold v * 257 for each 8-bit v: reduced to 8 bits they
 # are the same pixels.  A 16-bit reference changes nothing; a 16-bit LR
 # gives a 16-bit PNG of the float result, (v + 1) / 2 * 65535 rounded,
@@ -159,12 +166,36 @@ check "without --weights the built-in model (data/) is used" sh -c "
 fails_cleanly "no weights anywhere" "weights" -r "$T/ref.png" -o "$T/never.png" "$T/lr.png"
 fails_cleanly "output folder missing" "no such folder" --weights "$W1" -r "$T/ref.png" -o "$T/nodir/x.png" "$T/lr.png"
 fails_cleanly "bad thread count" "threads" --threads -2 --weights "$W1" -r "$T/ref.png" "$T/lr.png"
-# Tiles: with these weights the main network's context fits in the
-# margin, so every tile size gives the whole image's bytes.
+# A pool: -r twice.  The same reference twice is the single reference
+# (ties go to the first); a missing second one fails before anything.
+check "-r REF -r REF gives the PNG of -r REF" sh -c "
+  '$REFSR' -q --weights '$W1' -r '$T/ref.png' -o '$T/one.png' '$T/lr.png' &&
+  '$REFSR' -q --weights '$W1' -r '$T/ref.png' -r '$T/ref.png' -o '$T/two.png' '$T/lr.png' &&
+  cmp '$T/one.png' '$T/two.png'"
+fails_cleanly "a missing second reference" "nope.png" --weights "$W1" -r "$T/ref.png" -r "$T/nope.png" -o "$T/never.png" "$T/lr.png"
+fails_cleanly "a second reference that is not an image" "not an image" --weights "$W1" -r "$T/ref.png" -r "$T/bad.png" -o "$T/never.png" "$T/lr.png"
+fails_cleanly "the second reference as the output" "same file as the input" --weights "$W1" -r "$T/ref.png" -r "$T/ref16.png" -o "$T/ref16.png" "$T/lr.png"
+check "--search exact and --search fast run; auto is exact at this size" sh -c "
+  '$REFSR' -q --weights '$W1' --search exact -r '$T/ref.png' -o '$T/exact.png' '$T/lr.png' &&
+  '$REFSR' -q --weights '$W1' --search fast -r '$T/ref.png' -o '$T/fast.png' '$T/lr.png' &&
+  cmp '$T/one.png' '$T/exact.png'"
+check "--ref-scales 1,0.5 runs, and differs from 1" sh -c "
+  '$REFSR' -q --weights '$W1' --ref-scales 1,0.5 -r '$T/ref.png' -o '$T/half.png' '$T/lr.png' &&
+  '$REFSR' -q --weights '$W1' --ref-scales 1 -r '$T/ref.png' -o '$T/sone.png' '$T/lr.png' &&
+  ! cmp -s '$T/half.png' '$T/sone.png'"
+fails_cleanly "--search unknown" "search takes auto, exact or fast" --search slow --weights "$W1" -r "$T/ref.png" -o "$T/never.png" "$T/lr.png"
+for scales in 0 1.5 1,1 abc "" 1,0.9,0.8,0.7,0.6,0.5,0.4,0.3,0.2; do
+  fails_cleanly "--ref-scales '$scales'" "ref-scales" --ref-scales "$scales" --weights "$W1" -r "$T/ref.png" -o "$T/never.png" "$T/lr.png"
+done
+fails_cleanly "--ref-scales too small for the reference" "smaller than 4 pixels" --ref-scales 0.01 --weights "$W1" -r "$T/ref.png" -o "$T/never.png" "$T/lr.png"
+# Tiles: with these weights the main network's context nearly fits in
+# the margin: the float results differ by a few ulps, which for this
+# pair and one reference scale round to the same bytes (other tiles
+# and pairs: within 1/255, test tiling).
 check "--tile 8 and --tile 5 give the PNG of --tile 0" sh -c "
-  '$REFSR' -q --tile 0 --weights '$W1' -r '$T/ref.png' -o '$T/t0.png' '$T/lr.png' &&
-  '$REFSR' -q --tile 8 --weights '$W1' -r '$T/ref.png' -o '$T/t8.png' '$T/lr.png' &&
-  '$REFSR' -q --tile 5 --weights '$W1' -r '$T/ref.png' -o '$T/t5.png' '$T/lr.png' &&
+  '$REFSR' -q --tile 0 --ref-scales 1 --weights '$W1' -r '$T/ref.png' -o '$T/t0.png' '$T/lr.png' &&
+  '$REFSR' -q --tile 8 --ref-scales 1 --weights '$W1' -r '$T/ref.png' -o '$T/t8.png' '$T/lr.png' &&
+  '$REFSR' -q --tile 5 --ref-scales 1 --weights '$W1' -r '$T/ref.png' -o '$T/t5.png' '$T/lr.png' &&
   cmp '$T/t0.png' '$T/t8.png' && cmp '$T/t0.png' '$T/t5.png'"
 fails_cleanly "a budget nothing fits is refused with the numbers" "needs at least .* MB .* budget of 20 MB" --max-memory 20M --weights "$W1" -r "$T/ref.png" -o "$T/never.png" "$T/lr.png"
 fails_cleanly "--max-memory below 16M" "max-memory takes a size" --max-memory 1M --weights "$W1" -r "$T/ref.png" -o "$T/never.png" "$T/lr.png"
