@@ -56,7 +56,7 @@
 
 /* The coarse pass may take at most this share of the refinement's
  * multiply-adds (it is a GEMM, so it takes a smaller share of the time). */
-#define COARSE_SHARE 0.25
+#define COARSE_SHARE 1.0
 
 /* Neighbour candidates per position and sweep. */
 #define N_NEIGHBOURS 8
@@ -93,7 +93,7 @@ typedef struct
 static double
 sweep_macs_per_position (int random_samples, int c)
 {
-  return (N_NEIGHBOURS + random_samples) * 9.0 * c;
+  return (1 + N_NEIGHBOURS + random_samples) * 9.0 * c;
 }
 
 static double
@@ -102,7 +102,7 @@ refinement_macs (int h, int w, const Knobs *knobs, int c)
   /* the starting positions' evaluation, then the sweeps */
   return (double) h * w * 9.0 * c
          * (1.0 + knobs->iterations
-                  * (N_NEIGHBOURS + knobs->random_samples));
+                  * (1 + N_NEIGHBOURS + knobs->random_samples));
 }
 
 static double
@@ -346,20 +346,24 @@ inverse_patch_norms (const float *pad, int c, int h, int w, float *inv,
       }
 }
 
-/* Σ a[i]·b[i] over n floats, in sixteen partial sums (a fixed order of
- * additions the compiler may vectorise without changing the result). */
+/* Σ a[i]·b[i] over n floats in PARTIAL_SUMS interleaved partial sums:
+ * a fixed order of additions, which the compiler vectorises without
+ * changing the result, and enough independent sums to hide the latency of
+ * the vector adds. */
+#define PARTIAL_SUMS 64
+
 WIDEST_VECTORS static float
 dot_product (const float *restrict a, const float *restrict b, int n)
 {
-  float part[16] = { 0 };
+  float part[PARTIAL_SUMS] = { 0 };
   int i = 0;
 
-  for (; i + 16 <= n; i += 16)
-    for (int j = 0; j < 16; j++)
+  for (; i + PARTIAL_SUMS <= n; i += PARTIAL_SUMS)
+    for (int j = 0; j < PARTIAL_SUMS; j++)
       part[j] += a[i + j] * b[i + j];
   for (int j = 0; i < n; i++, j++)
     part[j] += a[i] * b[i];
-  for (int step = 8; step >= 1; step /= 2)
+  for (int step = PARTIAL_SUMS / 2; step >= 1; step /= 2)
     for (int j = 0; j < step; j++)
       part[j] += part[j + step];
   return part[0];
@@ -400,12 +404,14 @@ mix64 (guint64 z)
 typedef struct
 {
   const Maps *maps;
-  const Knobs *knobs;
   int sweep;
   int jump;
-  const gint64 *idx_in;
+  int step;              /* +1: rows scanned left to right, -1: back */
+  int n_radii;
+  const int *radii;      /* of the random samples */
+  const gint64 *idx_in;  /* the previous sweep's result */
   const float *S_in;
-  gint64 *idx_out;
+  gint64 *idx_out;       /* this sweep's (its row so far is final) */
   float *S_out;
 } Sweep;
 
@@ -423,19 +429,37 @@ add_candidate (gint64 *list, int n, gint64 q, gint64 current)
   return n + 1;
 }
 
-/* Candidates of position (y, x): the neighbours' offsets at the sweep's
- * jump, and random positions around the current best. */
+/* Adds the reference position at offset (dy, dx) from neighbour_q (the
+ * match of the neighbour at (-dy, -dx) from the position), if inside. */
+static int
+add_shifted (const Maps *m, gint64 *list, int n, gint64 neighbour_q, int dy,
+             int dx, gint64 current)
+{
+  int qy = (int) (neighbour_q / m->key_w) + dy;
+  int qx = (int) (neighbour_q % m->key_w) + dx;
+
+  if (qy < 0 || qy >= m->key_h || qx < 0 || qx >= m->key_w)
+    return n;
+  return add_candidate (list, n, (gint64) qy * m->key_w + qx, current);
+}
+
+/* Candidates of position (y, x): the offset of the row neighbour just
+ * updated in this sweep (so a good offset runs along the whole row in one
+ * sweep, as in PatchMatch's scan order), the offsets the previous sweep
+ * left at the 8 neighbours at the sweep's jump, and random positions
+ * around the current best. */
 static int
 gather_candidates (const Sweep *s, int y, int x, gint64 current,
                    gint64 *list)
 {
   const Maps *m = s->maps;
   int n = 0, cy = (int) (current / m->key_w), cx = (int) (current % m->key_w);
-  int max_radius = MAX (m->key_h, m->key_w);
-  int k = s->jump;
-  int samples = s->knobs->random_samples;
+  int k = s->jump, before = x - s->step;
   guint64 seed = mix64 (((guint64) y * m->w + x) ^ ((guint64) s->sweep << 48));
 
+  if (before >= 0 && before < m->w)
+    n = add_shifted (m, list, n, s->idx_out[(gsize) y * m->w + before], 0,
+                     s->step, current);
   for (int dy = -1; dy <= 1; dy++)
     for (int dx = -1; dx <= 1; dx++)
       {
@@ -444,18 +468,12 @@ gather_candidates (const Sweep *s, int y, int x, gint64 current,
         if ((dy == 0 && dx == 0) || ny < 0 || ny >= m->h || nx < 0
             || nx >= m->w)
           continue;
-        gint64 nq = s->idx_in[(gsize) ny * m->w + nx];
-        int qy = (int) (nq / m->key_w) - k * dy;
-        int qx = (int) (nq % m->key_w) - k * dx;
-
-        if (qy >= 0 && qy < m->key_h && qx >= 0 && qx < m->key_w)
-          n = add_candidate (list, n, (gint64) qy * m->key_w + qx, current);
+        n = add_shifted (m, list, n, s->idx_in[(gsize) ny * m->w + nx],
+                         -k * dy, -k * dx, current);
       }
-  for (int i = 0; i < samples; i++)
+  for (int i = 0; i < s->n_radii; i++)
     {
-      /* radii from max_radius down to 1, evenly spaced in log */
-      double t = samples > 1 ? (double) i / (samples - 1) : 1.0;
-      int r = MAX (1, (int) lround (pow (max_radius, 1.0 - t)));
+      int r = s->radii[i];
       guint64 bits = mix64 (seed + (guint64) i);
       int qy = cy + (int) ((bits & 0xffffffffu) % (guint64) (2 * r + 1)) - r;
       int qx = cx + (int) ((bits >> 32) % (guint64) (2 * r + 1)) - r;
@@ -476,7 +494,7 @@ refine_position (const Sweep *s, int y, int x)
   gsize p = (gsize) y * m->w + x;
   gint64 best_q = s->idx_in[p];
   float best_S = s->S_in[p];
-  gint64 list[N_NEIGHBOURS + MAX_RANDOM_SAMPLES];
+  gint64 list[1 + N_NEIGHBOURS + MAX_RANDOM_SAMPLES];
 
   if (m->query_inv[p] != 0.0f)
     {
@@ -505,6 +523,35 @@ typedef struct
   double row_macs;    /* per row of positions and sweep (an estimate) */
 } Progress;
 
+/* S of the starting matches of row y; all-zero query patches get q = 0,
+ * S = 0 (every q ties at R = 0, and the exact search keeps the first). */
+static void
+start_row (const Maps *m, int y, gint64 *idx, float *S)
+{
+  for (int x = 0; x < m->w; x++)
+    {
+      gsize p = (gsize) y * m->w + x;
+
+      if (m->query_inv[p] == 0.0f)
+        {
+          idx[p] = 0;
+          S[p] = 0.0f;
+        }
+      else
+        S[p] = patch_cosine (m, y, x, idx[p]);
+    }
+}
+
+/* Row y of a sweep, in the sweep's scan direction. */
+static void
+sweep_row (const Sweep *s, int y)
+{
+  int w = s->maps->w;
+
+  for (int i = 0; i < w; i++)
+    refine_position (s, y, s->step > 0 ? i : w - 1 - i);
+}
+
 /* Runs a pass over all rows, one row per task; FALSE if cancelled (polled
  * per row: a row of 120 positions is a few milliseconds of work). */
 static gboolean
@@ -526,22 +573,10 @@ for_each_row (const Maps *m, const Sweep *s, gboolean starting,
           cancelled = 1;
           continue;
         }
-      for (int x = 0; x < m->w; x++)
-        if (starting)
-          {
-            gsize p = (gsize) y * m->w + x;
-
-            if (m->query_inv[p] == 0.0f)
-              {
-                /* every q ties at 0; the exact search keeps the first */
-                idx[p] = 0;
-                S[p] = 0.0f;
-              }
-            else
-              S[p] = patch_cosine (m, y, x, idx[p]);
-          }
-        else
-          refine_position (s, y, x);
+      if (starting)
+        start_row (m, y, idx, S);
+      else
+        sweep_row (s, y);
 #pragma omp atomic capture
       rows = ++*progress->rows_done;
       refsr_exec_tick (exec, progress->reported,
@@ -555,6 +590,19 @@ for_each_row (const Maps *m, const Sweep *s, gboolean starting,
   return !cancelled;
 }
 
+/* Radii of the random samples: from max_radius down to 1, evenly spaced
+ * in log. */
+static void
+random_radii (int max_radius, int n, int *radii)
+{
+  for (int i = 0; i < n; i++)
+    {
+      double t = n > 1 ? (double) i / (n - 1) : 1.0;
+
+      radii[i] = MAX (1, (int) lround (pow (max_radius, 1.0 - t)));
+    }
+}
+
 /* The starting positions' S, then the sweeps; the result ends in idx, S
  * (the second buffer is idx2, S2). */
 static gboolean
@@ -564,6 +612,9 @@ refine (const Maps *m, const Knobs *knobs, gint64 *idx, float *S,
   gint64 *idx_in = idx, *idx_out = idx2;
   float *S_in = S, *S_out = S2;
 
+  int radii[MAX_RANDOM_SAMPLES];
+
+  random_radii (MAX (m->key_h, m->key_w), knobs->random_samples, radii);
   progress->row_macs = m->w * 9.0 * m->c;
   if (!for_each_row (m, NULL, TRUE, idx, S, progress, exec))
     return FALSE;
@@ -573,7 +624,9 @@ refine (const Maps *m, const Knobs *knobs, gint64 *idx, float *S,
                        * sweep_macs_per_position (knobs->random_samples, m->c);
   for (int t = 0; t < knobs->iterations; t++)
     {
-      Sweep s = { m, knobs, t, 8 >> (t % 4), idx_in, S_in, idx_out, S_out };
+      Sweep s = { m, t, 8 >> (t % 4), t % 2 == 0 ? 1 : -1,
+                  knobs->random_samples, radii, idx_in, S_in, idx_out,
+                  S_out };
 
       if (!for_each_row (m, &s, FALSE, NULL, NULL, progress, exec))
         return FALSE;

@@ -19,7 +19,7 @@ typedef struct
 } RefsrSearchFastParams;
 
 /* The defaults (see search-fast.c for why these values). */
-#define REFSR_SEARCH_FAST_ITERATIONS      6
+#define REFSR_SEARCH_FAST_ITERATIONS      8
 #define REFSR_SEARCH_FAST_RANDOM_SAMPLES  6
 
 /* Same contract as refsr_search (query C×h×w = LTE lv3 of LR↑, key
