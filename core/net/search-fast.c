@@ -46,7 +46,8 @@
  * every q, so it gets q = 0 as in the exact search.
  *
  * Memory: the refinement holds both padded copies ((h+2)(w+2) +
- * (Hr+2)(Wr+2)) · C floats, the norms and one more idx/S buffer; the
+ * (Hr+2)(Wr+2)) · C floats, their pixel and patch norms and one more
+ * idx/S buffer; the
  * coarse pass (before it) the pooled maps and refsr_search's scratch for
  * them.  The peak is the larger: O(P + Q).
  * ------------------------------------------------------------------- */
@@ -57,6 +58,10 @@
 /* The coarse pass may take at most this share of the refinement's
  * multiply-adds (it is a GEMM, so it takes a smaller share of the time). */
 #define COARSE_SHARE 1.0
+
+/* What the rounding of a partial dot product and its Cauchy-Schwarz bound
+ * can be off by (values are cosines, at most 1; the errors are ~1e-6). */
+#define BOUND_MARGIN 1e-4f
 
 /* Neighbour candidates per position and sweep. */
 #define N_NEIGHBOURS 8
@@ -164,9 +169,9 @@ refsr_search_fast_pool_factor (int h, int w, int key_h, int key_w)
 static gsize
 refinement_bytes (int c, int h, int w, int key_h, int key_w)
 {
-  gsize floats = ((gsize) (h + 2) * (w + 2) + (gsize) (key_h + 2) * (key_w + 2))
-                 * c
-                 + (gsize) h * w + (gsize) key_h * key_w;
+  gsize pixels = (gsize) (h + 2) * (w + 2) + (gsize) (key_h + 2) * (key_w + 2);
+  /* padded copies, their pixel norms, the patch norms */
+  gsize floats = pixels * (c + 1) + (gsize) h * w + (gsize) key_h * key_w;
 
   return floats * sizeof (float)
          + (gsize) h * w * (sizeof (gint64) + sizeof (float));
@@ -287,6 +292,8 @@ typedef struct
   const float *key_pad;    /* (Hr+2)·(Wr+2)·C */
   const float *query_inv;  /* h·w inverse patch norms, 0 for a zero patch */
   const float *key_inv;    /* Hr·Wr */
+  const float *query_norm; /* (h+2)·(w+2) pixel norms, 0 on the border */
+  const float *key_norm;   /* (Hr+2)·(Wr+2) */
 } Maps;
 
 /* Pixel-major copy of t with a one-pixel zero border:
@@ -346,6 +353,25 @@ inverse_patch_norms (const float *pad, int c, int h, int w, float *inv,
       }
 }
 
+/* The L2 norm of every pixel's C-vector of the padded copy (0 on its
+ * zero border), for the bounds of patch_cosine. */
+static void
+pixel_norms (const float *pad, int c, int h, int w, float *norm,
+             int n_workers)
+{
+  gsize n = (gsize) (h + 2) * (w + 2);
+
+#pragma omp parallel for num_threads (n_workers) schedule (static)
+  for (gsize i = 0; i < n; i++)
+    {
+      double sum_sq = 0.0;
+
+      for (int j = 0; j < c; j++)
+        sum_sq += (double) pad[i * c + j] * pad[i * c + j];
+      norm[i] = (float) sqrt (sum_sq);
+    }
+}
+
 /* Σ a[i]·b[i] over n floats in PARTIAL_SUMS interleaved partial sums:
  * a fixed order of additions, which the compiler vectorises without
  * changing the result, and enough independent sums to hide the latency of
@@ -369,18 +395,41 @@ dot_product (const float *restrict a, const float *restrict b, int n)
   return part[0];
 }
 
-/* The cosine of query position p = (y, x) and reference position q. */
+/* The cosine of query position p = (y, x) and reference position q, or
+ * -INFINITY once it is certain to fall below floor: after each of the 9
+ * pixel pairs, Cauchy-Schwarz bounds what the pairs left can add by the
+ * products of their norms.  Most candidates are far worse than the
+ * current best, and part of a patch tells so.  The margin covers the
+ * rounding of the bound, so a candidate that could win or tie is always
+ * evaluated whole, and the result is what a whole evaluation of every
+ * candidate would give. */
 static float
-patch_cosine (const Maps *m, int y, int x, gint64 q)
+patch_cosine (const Maps *m, int y, int x, gint64 q, float floor)
 {
   int qy = (int) (q / m->key_w), qx = (int) (q % m->key_w);
-  gsize q_row = (gsize) (m->w + 2) * m->c, k_row = (gsize) (m->key_w + 2) * m->c;
-  const float *qv = m->query_pad + (gsize) y * q_row + (gsize) x * m->c;
-  const float *kv = m->key_pad + (gsize) qy * k_row + (gsize) qx * m->c;
-  float dot = 0.0f;
+  gsize q_stride = (gsize) m->w + 2, k_stride = (gsize) m->key_w + 2;
+  float scale = m->key_inv[q] * m->query_inv[(gsize) y * m->w + x];
+  float rest[9], dot = 0.0f;
 
-  for (int a = 0; a < 3; a++)
-    dot += dot_product (qv + a * q_row, kv + a * k_row, 3 * m->c);
+  /* rest[i]: the bound of what the pairs after pair i can add */
+  rest[8] = 0.0f;
+  for (int i = 7; i >= 0; i--)
+    {
+      gsize qp = (y + (i + 1) / 3) * q_stride + x + (i + 1) % 3;
+      gsize kp = (qy + (i + 1) / 3) * k_stride + qx + (i + 1) % 3;
+
+      rest[i] = rest[i + 1] + m->query_norm[qp] * m->key_norm[kp];
+    }
+  for (int i = 0; i < 9; i++)
+    {
+      gsize qp = (y + i / 3) * q_stride + x + i % 3;
+      gsize kp = (qy + i / 3) * k_stride + qx + i % 3;
+
+      dot += dot_product (m->query_pad + qp * m->c, m->key_pad + kp * m->c,
+                          m->c);
+      if ((dot + rest[i]) * scale < floor - BOUND_MARGIN)
+        return -INFINITY;
+    }
   return dot * m->key_inv[q] * m->query_inv[(gsize) y * m->w + x];
 }
 
@@ -502,7 +551,7 @@ refine_position (const Sweep *s, int y, int x)
 
       for (int i = 0; i < n; i++)
         {
-          float r = patch_cosine (m, y, x, list[i]);
+          float r = patch_cosine (m, y, x, list[i], best_S);
 
           if (better (r, list[i], best_S, best_q))
             {
@@ -538,7 +587,7 @@ start_row (const Maps *m, int y, gint64 *idx, float *S)
           S[p] = 0.0f;
         }
       else
-        S[p] = patch_cosine (m, y, x, idx[p]);
+        S[p] = patch_cosine (m, y, x, idx[p], -INFINITY);
     }
 }
 
@@ -655,8 +704,11 @@ refine_from (const RefsrTensor *query, const RefsrTensor *key,
   gsize query_floats = (gsize) (query->h + 2) * (query->w + 2) * c;
   gsize key_floats = (gsize) (key->h + 2) * (key->w + 2) * c;
   gsize n_p = (gsize) query->h * query->w, n_q = (gsize) key->h * key->w;
+  gsize query_pixels = (gsize) (query->h + 2) * (query->w + 2);
+  gsize key_pixels = (gsize) (key->h + 2) * (key->w + 2);
   float *floats = refsr_try_alloc (query_floats + key_floats + n_p + n_q
-                                   + n_p, sizeof (float), error);
+                                   + n_p + query_pixels + key_pixels,
+                                   sizeof (float), error);
   gint64 *idx2 = floats == NULL ? NULL
                  : refsr_try_alloc (n_p, sizeof (gint64), error);
   int rows_done = 0;
@@ -671,6 +723,7 @@ refine_from (const RefsrTensor *query, const RefsrTensor *key,
       float *query_pad = floats, *key_pad = query_pad + query_floats;
       float *query_inv = key_pad + key_floats, *key_inv = query_inv + n_p;
       float *S2 = key_inv + n_q;
+      float *query_norm = S2 + n_p, *key_norm = query_norm + query_pixels;
 
       pack_padded (query, query_pad, n_workers);
       pack_padded (key, key_pad, n_workers);
@@ -679,6 +732,10 @@ refine_from (const RefsrTensor *query, const RefsrTensor *key,
       inverse_patch_norms (query_pad, c, query->h, query->w, query_inv,
                            n_workers);
       inverse_patch_norms (key_pad, c, key->h, key->w, key_inv, n_workers);
+      pixel_norms (query_pad, c, query->h, query->w, query_norm, n_workers);
+      pixel_norms (key_pad, c, key->h, key->w, key_norm, n_workers);
+      m.query_norm = query_norm;
+      m.key_norm = key_norm;
       m.query_pad = query_pad;
       m.key_pad = key_pad;
       m.query_inv = query_inv;
