@@ -26,30 +26,41 @@
  *    place inside the block its pooled block matched.
  *
  * 2. Refinement, in sweeps.  Every sweep, every position evaluates
- *    - the offsets (q - p) of its 8 neighbours at distance k (k cycles
- *      through 8, 4, 2, 1: jump flooding, so that a good offset crosses
- *      the map in a few sweeps), and
+ *    - the offset (q - p) of the position before it in its row, already
+ *      updated in this sweep (rows are scanned left to right in even
+ *      sweeps, right to left in odd ones), so a good offset runs along a
+ *      whole row in one sweep, as in PatchMatch's scan order;
+ *    - the offsets the previous sweep left at its 8 neighbours at
+ *      distance k (k cycles through 8, 4, 2, 1: jump flooding, so that a
+ *      good offset also crosses the map vertically in a few sweeps);
  *    - random_samples reference positions around its current best, at
  *      radii spaced geometrically from the reference's size down to 1,
  *      drawn from a hash of (position, sweep, sample),
- *    and keeps the best of those and its current one.  The sweeps are
- *    Jacobi sweeps: every position reads the previous sweep's result and
- *    writes a second buffer, so nothing depends on the order positions
- *    are visited in, and the result is the same for any thread count.
+ *    and keeps the best of those and its current one.  Rows are
+ *    independent within a sweep: each reads the previous sweep's result
+ *    of the other rows and writes a second buffer (Jacobi form across
+ *    rows), so nothing depends on which thread runs which row, and the
+ *    result is the same for any thread count.
  *
  * Every evaluation is exact: the 9·C patch dot product of the raw
- * features (from pixel-major copies with a zero border, so each patch
- * row is one contiguous 3·C run) times the two inverse patch norms,
+ * features (pixel-major copies with a zero border, so each pixel pair is
+ * one contiguous C-long product) times the two inverse patch norms,
  * computed as refsr_search computes them.  S is therefore the cosine of
  * the patch picked, to a few ulps.  The order is refsr_search's: larger
  * value, then smaller q.  A query patch that is all zero has R = 0 for
- * every q, so it gets q = 0 as in the exact search.
+ * every q, so it gets q = 0 as in the exact search.  A candidate is
+ * dropped as soon as a Cauchy-Schwarz bound proves it cannot reach the
+ * current best (patch_cosine), which saves work but changes nothing.
+ *
+ * Knobs (RefsrSearchFastParams; defaults in search-fast.h): the sweeps
+ * (8), the random samples per sweep (6), the pool factor (from the
+ * sizes).  On photos at LR 120², reference 480² (tools/search-compare.c)
+ * more sweeps is what lowers the mean loss of S most.
  *
  * Memory: the refinement holds both padded copies ((h+2)(w+2) +
  * (Hr+2)(Wr+2)) · C floats, their pixel and patch norms and one more
- * idx/S buffer; the
- * coarse pass (before it) the pooled maps and refsr_search's scratch for
- * them.  The peak is the larger: O(P + Q).
+ * idx/S buffer; the coarse pass (before it) the pooled maps and
+ * refsr_search's scratch for them.  The peak is the larger: O(P + Q).
  * ------------------------------------------------------------------- */
 
 /* F.normalize clamps the norm from below by this. */
