@@ -20,8 +20,9 @@
  * 1. Coarse pass.  Query and key are average-pooled by a factor f and
  *    searched exactly (refsr_search).  f is the smallest factor that keeps
  *    the coarse pass within COARSE_SHARE of the refinement's work, so the
- *    whole stays near-linear; where the exact search costs no more than
- *    the refinement would, f = 1 and the exact search is the answer.
+ *    whole stays near-linear; where the exact search would take no longer
+ *    than the refinement (EXACT_SPEEDUP), f = 1 and the exact search is
+ *    the answer.
  *    Position p = (y, x) starts from the reference position at the same
  *    place inside the block its pooled block matched.
  *
@@ -73,6 +74,12 @@
 /* What the rounding of a partial dot product and its Cauchy-Schwarz bound
  * can be off by (values are cosines, at most 1; the errors are ~1e-6). */
 #define BOUND_MARGIN 1e-4f
+
+/* The exact search's GEMM does about this many times more multiply-adds
+ * per second than the refinement's scattered patch products (measured
+ * with tools/search-compare.c: 19 against 4 GMAC/s on a Xeon with
+ * AVX-512), so below this ratio of work the exact search is faster. */
+#define EXACT_SPEEDUP 5.0
 
 /* Neighbour candidates per position and sweep. */
 #define N_NEIGHBOURS 8
@@ -134,15 +141,16 @@ pooled (int n, int f)
 }
 
 /* The smallest pool factor whose coarse pass stays within COARSE_SHARE of
- * the refinement; 1 where the exact search costs no more than the
- * refinement. */
+ * the refinement; 1 where the exact search would take no longer than the
+ * refinement (up to about 72² positions on each side). */
 static int
 choose_pool_factor (int h, int w, int key_h, int key_w, const Knobs *knobs)
 {
   double refine = refinement_macs (h, w, knobs, ESTIMATE_CHANNELS);
   int f;
 
-  if (exact_macs (h, w, key_h, key_w, ESTIMATE_CHANNELS) <= refine)
+  if (exact_macs (h, w, key_h, key_w, ESTIMATE_CHANNELS)
+      <= EXACT_SPEEDUP * refine)
     return 1;
   for (f = 2; f < MAX (MAX (h, w), MAX (key_h, key_w)); f++)
     if (exact_macs (pooled (h, f), pooled (w, f), pooled (key_h, f),
