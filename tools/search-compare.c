@@ -100,6 +100,12 @@ make_features (const RefsrLte *lte, const Rgb *lr, const Rgb *ref,
   Rgb up = { 0 }, ref4 = { 0 }, small = { 0 }, blurred = { 0 };
   gboolean ok;
 
+  if (ref->width < 16 || ref->height < 16)
+    {
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
+                   "The reference must be at least 16×16 pixels");
+      return FALSE;
+    }
   rgb_crop (ref, 0, 0, ref->width / 4 * 4, ref->height / 4 * 4, &ref4);
   ok = rgb_resize (lr, 4 * lr->width, 4 * lr->height, &up, error)
        && rgb_resize (&ref4, ref4.width / 4, ref4.height / 4, &small, error)
