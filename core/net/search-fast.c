@@ -96,7 +96,7 @@
 #define ESTIMATE_CHANNELS 256
 
 /* The dot products are the hot loop; let them use the widest vectors the
- * CPU has.  The sixteen partial sums fix the order of the additions in
+ * CPU has.  The PARTIAL_SUMS partial sums fix the order of the additions in
  * the source, and there is no FMA in any variant, so every variant gives
  * the same bits. */
 #if defined(__x86_64__) && defined(__ELF__) && defined(__has_attribute)
