@@ -18,8 +18,10 @@
 #include "gemm.h"
 #include "lte.h"
 #include "mainnet.h"
+#include "plan.h"
 #include "refsr.h"
 #include "bench-common.h"
+#include "fma-peak.h"
 
 typedef struct
 {
@@ -85,8 +87,77 @@ typedef struct
   gboolean streamed;   /* tiles handed out as done (tile_done) */
 } Case;
 
+/* What a row prints after itself. */
+typedef enum
+{
+  PRINT_ROW,         /* the row alone (one of several sizes) */
+  PRINT_ROW_STAGES,  /* and the stage table */
+  PRINT_ALL          /* the table's header too: a size asked for alone */
+} Printing;
+
+/* The engine's own MAC formulas for each stage of one run on the whole
+ * image (no tiles, so no margins are computed twice). */
+typedef struct
+{
+  double features, search, transfer, reconstruction;
+} StageMacs;
+
+static StageMacs
+stage_macs (const Case *bc, const RefsrConfig *config)
+{
+  StageMacs m;
+
+  m.features = refsr_lte_macs (4 * bc->lr_h, 4 * bc->lr_w)
+               + 2 * refsr_lte_macs (bc->ref_h / 4 * 4, bc->ref_w / 4 * 4);
+  m.search = refsr_search_macs (bc->lr_h, bc->lr_w, bc->ref_h / 4 * 4,
+                                bc->ref_w / 4 * 4);
+  m.transfer = refsr_transfer_macs (bc->lr_h, bc->lr_w);
+  m.reconstruction = refsr_mainnet_macs (config, bc->lr_h, bc->lr_w);
+  return m;
+}
+
+static void
+print_stage_row (const char *name, double macs, double seconds, double peak)
+{
+  double gflops = seconds > 0 ? 2 * macs / seconds / 1e9 : 0.0;
+
+  printf ("| %s | %.3f | %.2f | %.1f | %.1f %% |\n", name, seconds,
+          2 * macs / 1e9, gflops, 100 * gflops / peak);
+}
+
+/* Time, GFLOP/s and share of the measured FMA peak of every stage. */
+static void
+print_stages (const StageMacs *m, const Timing *t, double total, double peak,
+              const char *isa, int threads)
+{
+  printf ("\nfp32 FMA peak measured in this process: %.1f GFLOP/s (%s, %d "
+          "thread%s, best of the repeats before and after the run)\n\n",
+          peak, isa, threads, threads == 1 ? "" : "s");
+  printf ("GEMM backend: %s\n\n", refsr_sgemm_backend ());
+  printf ("| stage | s | GFLOP | GFLOP/s | of peak |\n|---|---|---|---|---|\n");
+  print_stage_row ("features (LTE convs)", m->features, t->seconds[0], peak);
+  print_stage_row ("search (exact)", m->search, t->seconds[1], peak);
+  print_stage_row ("transfer", m->transfer, t->seconds[2], peak);
+  print_stage_row ("main network convs", m->reconstruction, t->seconds[3],
+                   peak);
+  print_stage_row ("whole run", m->features + m->search + m->transfer
+                   + m->reconstruction, total, peak);
+  printf ("\nGFLOP = 2 × the engine's MACs (refsr_lte_macs, "
+          "refsr_search_macs, refsr_transfer_macs, refsr_mainnet_macs); "
+          "\"whole run\" includes the time outside the four stages.\n");
+}
+
+static void
+print_table_header (void)
+{
+  printf ("| LR | Ref | threads | wall s | peak RSS MB | conv GFLOP/s "
+          "| search GFLOP/s* | features / search / transfer / main net s "
+          "| longest s without progress |\n"
+          "|---|---|---|---|---|---|---|---|---|\n");
+}
+
 static int
-run_one (const char *weights, const Case *bc, int threads)
+run_one (const char *weights, const Case *bc, int threads, Printing printing)
 {
   GError *error = NULL;
   RefsrModel *model = refsr_model_load (weights, &error);
@@ -95,7 +166,8 @@ run_one (const char *weights, const Case *bc, int threads)
   Timing t = { 0 };
   guint8 *lr_px, *ref_px;
   RefsrResult *r;
-  double total, conv_macs, search_macs;
+  double total, conv_macs, search_macs, peak = 0.0;
+  const char *isa = "";
 
   if (model == NULL)
     {
@@ -116,6 +188,9 @@ run_one (const char *weights, const Case *bc, int threads)
       options.tile_done = keep_tile;
       options.tile_data = &canvas;
     }
+  /* Before and after the run: the cores are shared, take the better. */
+  if (printing != PRINT_ROW)
+    peak = fma_peak_gflops (threads, &isa);
   t.start = t.stage_start = g_get_monotonic_time () / 1e6;
   r = refsr_run (model,
                  &(RefsrImage){ lr_px, bc->lr_w, bc->lr_h, bc->lr_w * 3 },
@@ -127,17 +202,22 @@ run_one (const char *weights, const Case *bc, int threads)
       fprintf (stderr, "refsr-bench: %s\n", error->message);
       return 1;
     }
-  conv_macs = refsr_lte_macs (4 * bc->lr_h, 4 * bc->lr_w)
-              + 2 * refsr_lte_macs (bc->ref_h, bc->ref_w)
-              + refsr_mainnet_macs (&config, bc->lr_h, bc->lr_w);
+  if (printing != PRINT_ROW)
+    peak = MAX (peak, fma_peak_gflops (threads, NULL));
+  StageMacs macs = stage_macs (bc, &config);
+  conv_macs = macs.features + macs.reconstruction;
   search_macs = 256.0 * bc->lr_w * bc->lr_h * (double) (bc->ref_w / 4)
                 * (bc->ref_h / 4);
+  if (printing == PRINT_ALL)
+    print_table_header ();
   printf ("| %d×%d | %d×%d | %d | %.2f | %.0f | %.1f | %.1f | %.2f / %.2f / %.2f / %.2f | %.2f |\n",
           bc->lr_w, bc->lr_h, bc->ref_w, bc->ref_h, threads, total,
           bench_peak_rss_kb () / 1024.0,
           2 * conv_macs / (t.seconds[0] + t.seconds[3]) / 1e9,
           2 * search_macs / t.seconds[1] / 1e9, t.seconds[0], t.seconds[1],
           t.seconds[2], t.seconds[3], t.longest_gap);
+  if (printing != PRINT_ROW)
+    print_stages (&macs, &t, total, peak, isa, threads);
   fprintf (stderr, "longest time without progress: %.2f s, from \"%s\" to "
            "\"%s\"\n", t.longest_gap, t.gap_from[0] ? t.gap_from : "start",
            t.gap_to);
@@ -171,20 +251,22 @@ main (int argc, char **argv)
 
       printf ("LR 1000×750 (12 MP result), reference 1000², exact search, "
               "max_memory 1 GiB, tiles handed out into an 8-bit canvas:\n");
-      return run_one (weights, &large, threads);
+      return run_one (weights, &large, threads, PRINT_ALL);
     }
   if (argc > 3)
     {
       int size = atoi (argv[3]);
       Case square = { size, size, 4 * size, 4 * size, 0, FALSE };
 
-      return run_one (weights, &square, threads);
+      /* A fifth argument: called by the loop below for one row. */
+      Printing printing = argc <= 4 ? PRINT_ALL
+                          : strcmp (argv[4], "stages") == 0 ? PRINT_ROW_STAGES
+                          : PRINT_ROW;
+
+      return run_one (weights, &square, threads, printing);
     }
   printf ("GEMM backend: %s\n\n", refsr_sgemm_backend ());
-  printf ("| LR | Ref | threads | wall s | peak RSS MB | conv GFLOP/s "
-          "| search GFLOP/s* | features / search / transfer / main net s "
-          "| longest s without progress |\n"
-          "|---|---|---|---|---|---|---|---|---|\n");
+  print_table_header ();
   fflush (stdout);
   for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
     {
@@ -196,14 +278,16 @@ main (int argc, char **argv)
       pid = fork ();
       if (pid == 0)
         {
-          execl ("/proc/self/exe", argv[0], weights, nthreads, size, NULL);
+          /* the stage table follows the last (largest, standard) size */
+          execl ("/proc/self/exe", argv[0], weights, nthreads, size,
+                 i + 1 == G_N_ELEMENTS (sizes) ? "stages" : "row", NULL);
           _exit (127);
         }
       if (pid < 0 || waitpid (pid, &status, 0) < 0 || !WIFEXITED (status)
           || WEXITSTATUS (status) != 0)
         return 1;
     }
-  printf ("\n* search GFLOP/s counts the 256-deep pixel-pair products "
+  printf ("\n* the table's search GFLOP/s counts the 256-deep pixel-pair products "
           "(2·256·P·Q FLOP) the engine performs; the official formulation "
           "does 9× more (2·2304·P·Q).\n");
   return 0;
