@@ -245,8 +245,9 @@ print_row (const Bench *bench, const StageMacs *macs, const Timing *t,
   fflush (stdout);
 }
 
-/* The default backend's run gives the row; with the stage table, one more
- * run per other GEMM backend built, fastest expected first. */
+/* The default backends' run gives the row; with the stage table, one more
+ * run per GEMM backend built, fastest expected first (not for the large
+ * case: a run there takes minutes). */
 static int
 run_one (const char *weights, const Case *bc, int threads, Printing printing)
 {
@@ -273,7 +274,7 @@ run_one (const char *weights, const Case *bc, int threads, Printing printing)
     bench.canvas.pixels = g_malloc ((gsize) 16 * bc->lr_w * bc->lr_h * 3);
   /* the engine's own choice first, then everything on one backend */
   backends[n_backends++] = REFSR_GEMM_N_BACKENDS;
-  if (printing != PRINT_ROW)
+  if (printing != PRINT_ROW && !bc->streamed)
     for (int b = REFSR_GEMM_N_BACKENDS - 1; b >= 0; b--)
       if (refsr_sgemm_backend_built (b))
         backends[n_backends++] = b;
