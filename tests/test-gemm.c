@@ -64,6 +64,8 @@ check_against_ref (GemmFunc gemm, int m, int n, int k, int pad,
   g_rand_free (rand);
 }
 
+static void check_concurrent (GemmFunc gemm);
+
 static void
 check_sizes (GemmFunc gemm)
 {
@@ -90,6 +92,30 @@ static void
 test_dispatch (void)
 {
   check_sizes (refsr_sgemm);
+}
+
+/* Each backend the build has, whichever refsr_sgemm picks. */
+static RefsrGemmBackend backend_under_test;
+
+static void
+gemm_on_backend_under_test (int m, int n, int k, const float *a, int lda,
+                            const float *b, int ldb, float *c, int ldc,
+                            gboolean accumulate)
+{
+  refsr_sgemm_with (backend_under_test, m, n, k, a, lda, b, ldb, c, ldc,
+                    accumulate);
+}
+
+static void
+test_every_backend (void)
+{
+  for (int b = 0; b < REFSR_GEMM_N_BACKENDS; b++)
+    if (refsr_sgemm_backend_built (b))
+      {
+        backend_under_test = b;
+        check_sizes (gemm_on_backend_under_test);
+        check_concurrent (gemm_on_backend_under_test);
+      }
 }
 
 /* A 2×2 product worked out by hand, so the reference itself is checked. */
@@ -158,7 +184,8 @@ test_backend_name (void)
 {
   const char *name = refsr_sgemm_backend ();
 
-  g_assert_true (g_str_equal (name, "openblas") || g_str_equal (name, "cblas")
+  g_assert_true (g_str_equal (name, "onednn")
+                 || g_str_equal (name, "openblas") || g_str_equal (name, "cblas")
                  || g_str_equal (name, "portable"));
 }
 
@@ -171,5 +198,6 @@ main (int argc, char **argv)
   g_test_add_func ("/gemm/dispatch", test_dispatch);
   g_test_add_func ("/gemm/concurrent", test_concurrent);
   g_test_add_func ("/gemm/backend-name", test_backend_name);
+  g_test_add_func ("/gemm/every-backend", test_every_backend);
   return g_test_run ();
 }

@@ -18,8 +18,10 @@
 #include "gemm.h"
 #include "lte.h"
 #include "mainnet.h"
+#include "plan.h"
 #include "refsr.h"
 #include "bench-common.h"
+#include "fma-peak.h"
 
 typedef struct
 {
@@ -85,69 +87,225 @@ typedef struct
   gboolean streamed;   /* tiles handed out as done (tile_done) */
 } Case;
 
-static int
-run_one (const char *weights, const Case *bc, int threads)
+/* What a row prints after itself. */
+typedef enum
+{
+  PRINT_ROW,         /* the row alone (one of several sizes) */
+  PRINT_ROW_STAGES,  /* and the stage table */
+  PRINT_ALL          /* the table's header too: a size asked for alone */
+} Printing;
+
+/* The engine's own MAC formulas for each stage of one run on the whole
+ * image (no tiles, so no margins are computed twice). */
+typedef struct
+{
+  double features, search, transfer, reconstruction;
+} StageMacs;
+
+static StageMacs
+stage_macs (const Case *bc, const RefsrConfig *config)
+{
+  StageMacs m;
+
+  m.features = refsr_lte_macs (4 * bc->lr_h, 4 * bc->lr_w)
+               + 2 * refsr_lte_macs (bc->ref_h / 4 * 4, bc->ref_w / 4 * 4);
+  m.search = refsr_search_macs (bc->lr_h, bc->lr_w, bc->ref_h / 4 * 4,
+                                bc->ref_w / 4 * 4);
+  m.transfer = refsr_transfer_macs (bc->lr_h, bc->lr_w);
+  m.reconstruction = refsr_mainnet_macs (config, bc->lr_h, bc->lr_w);
+  return m;
+}
+
+static void
+print_table_header (void)
+{
+  printf ("| LR | Ref | threads | wall s | peak RSS MB | conv GFLOP/s "
+          "| search GFLOP/s* | features / search / transfer / main net s "
+          "| longest s without progress |\n"
+          "|---|---|---|---|---|---|---|---|---|\n");
+}
+
+/* Time, GFLOP/s and share of the measured FMA peak of every stage, a
+ * column group per GEMM backend (the first is the default). */
+static void
+print_stages (const StageMacs *m, const Timing *t, const double *total,
+              const RefsrGemmBackend *backends, int n_backends, double peak,
+              const char *isa, int threads)
+{
+  static const char *names[] = { "features (LTE convs)", "search (exact)",
+                                 "transfer", "main network convs" };
+  const double macs[] = { m->features, m->search, m->transfer,
+                          m->reconstruction };
+
+  printf ("\nGEMM backends: the engine's default uses %s for the "
+          "convolutions and %s for the search; the other column groups run "
+          "every product on one backend.\n",
+          refsr_sgemm_backend (),
+          refsr_sgemm_backend_name (refsr_sgemm_fastest ()));
+  printf ("\nfp32 FMA peak measured in this process: %.1f GFLOP/s (%s, %d "
+          "thread%s, best of the repeats before and after the runs)\n\n",
+          peak, isa, threads, threads == 1 ? "" : "s");
+  printf ("| stage | GFLOP |");
+  for (int b = 0; b < n_backends; b++)
+    if (backends[b] == REFSR_GEMM_N_BACKENDS)
+      printf (" default s | GFLOP/s | of peak |");
+    else
+      printf (" all %s s | GFLOP/s | of peak |",
+              refsr_sgemm_backend_name (backends[b]));
+  printf ("\n|---|---|");
+  for (int b = 0; b < n_backends; b++)
+    printf ("---|---|---|");
+  printf ("\n");
+  for (int s = 0; s <= 4; s++)
+    {
+      double all = macs[0] + macs[1] + macs[2] + macs[3];
+
+      printf ("| %s | %.1f |", s < 4 ? names[s] : "whole run",
+              2 * (s < 4 ? macs[s] : all) / 1e9);
+      for (int b = 0; b < n_backends; b++)
+        {
+          double seconds = s < 4 ? t[b].seconds[s] : total[b];
+          double gflops = 2 * (s < 4 ? macs[s] : all) / seconds / 1e9;
+
+          printf (" %.3f | %.1f | %.1f %% |", seconds, gflops,
+                  100 * gflops / peak);
+        }
+      printf ("\n");
+    }
+  printf ("\nGFLOP = 2 × the engine's MACs (refsr_lte_macs, "
+          "refsr_search_macs: 256 + 9 per patch pair, refsr_transfer_macs, "
+          "refsr_mainnet_macs); \"whole run\" includes the time outside the "
+          "four stages.  Each column group is one run.\n\n");
+}
+
+typedef struct
+{
+  RefsrModel *model;
+  const Case *bc;
+  int threads;
+  guint8 *lr_px, *ref_px;
+  Canvas canvas;
+} Bench;
+
+/* One timed run; FALSE (message printed) if it failed. */
+static gboolean
+time_run (Bench *bench, Timing *t, double *total)
 {
   GError *error = NULL;
-  RefsrModel *model = refsr_model_load (weights, &error);
-  RefsrConfig config;
   RefsrOptions options = REFSR_OPTIONS_INIT;
-  Timing t = { 0 };
-  guint8 *lr_px, *ref_px;
+  const Case *bc = bench->bc;
   RefsrResult *r;
-  double total, conv_macs, search_macs;
 
-  if (model == NULL)
-    {
-      fprintf (stderr, "refsr-bench: %s\n", error->message);
-      return 1;
-    }
-  refsr_model_get_config (model, &config);
-  lr_px = bench_texture (bc->lr_w, bc->lr_h, 1);
-  ref_px = bench_texture (bc->ref_w, bc->ref_h, 2);
-  options.n_threads = threads;
+  memset (t, 0, sizeof *t);
+  options.n_threads = bench->threads;
   options.max_memory = bc->max_memory;
   options.progress = on_progress;
-  options.progress_data = &t;
-  Canvas canvas = { NULL, 4 * bc->lr_w };
+  options.progress_data = t;
   if (bc->streamed)
     {
-      canvas.pixels = g_malloc ((gsize) 16 * bc->lr_w * bc->lr_h * 3);
       options.tile_done = keep_tile;
-      options.tile_data = &canvas;
+      options.tile_data = &bench->canvas;
     }
-  t.start = t.stage_start = g_get_monotonic_time () / 1e6;
-  r = refsr_run (model,
-                 &(RefsrImage){ lr_px, bc->lr_w, bc->lr_h, bc->lr_w * 3 },
-                 &(RefsrImage){ ref_px, bc->ref_w, bc->ref_h, bc->ref_w * 3 },
+  t->start = t->stage_start = g_get_monotonic_time () / 1e6;
+  r = refsr_run (bench->model,
+                 &(RefsrImage){ bench->lr_px, bc->lr_w, bc->lr_h,
+                                bc->lr_w * 3 },
+                 &(RefsrImage){ bench->ref_px, bc->ref_w, bc->ref_h,
+                                bc->ref_w * 3 },
                  &options, &error);
-  total = g_get_monotonic_time () / 1e6 - t.start;
+  *total = g_get_monotonic_time () / 1e6 - t->start;
   if (r == NULL)
     {
       fprintf (stderr, "refsr-bench: %s\n", error->message);
+      g_error_free (error);
+      return FALSE;
+    }
+  refsr_result_free (r);
+  return TRUE;
+}
+
+static void
+print_row (const Bench *bench, const StageMacs *macs, const Timing *t,
+           double total)
+{
+  const Case *bc = bench->bc;
+  double conv_macs = macs->features + macs->reconstruction;
+  double search_macs = 256.0 * bc->lr_w * bc->lr_h * (double) (bc->ref_w / 4)
+                       * (bc->ref_h / 4);
+
+  printf ("| %d×%d | %d×%d | %d | %.2f | %.0f | %.1f | %.1f | %.2f / %.2f / %.2f / %.2f | %.2f |\n",
+          bc->lr_w, bc->lr_h, bc->ref_w, bc->ref_h, bench->threads, total,
+          bench_peak_rss_kb () / 1024.0,
+          2 * conv_macs / (t->seconds[0] + t->seconds[3]) / 1e9,
+          2 * search_macs / t->seconds[1] / 1e9, t->seconds[0],
+          t->seconds[1], t->seconds[2], t->seconds[3], t->longest_gap);
+  fprintf (stderr, "longest time without progress: %.2f s, from \"%s\" to "
+           "\"%s\"\n", t->longest_gap, t->gap_from[0] ? t->gap_from : "start",
+           t->gap_to);
+  fflush (stdout);
+}
+
+/* The default backends' run gives the row; with the stage table, one more
+ * run per GEMM backend built, fastest expected first (not for the large
+ * case: a run there takes minutes). */
+static int
+run_one (const char *weights, const Case *bc, int threads, Printing printing)
+{
+  GError *error = NULL;
+  Bench bench = { refsr_model_load (weights, &error), bc, threads, NULL,
+                  NULL, { NULL, 4 * bc->lr_w } };
+  RefsrConfig config;
+  RefsrGemmBackend backends[REFSR_GEMM_N_BACKENDS + 1];
+  Timing t[REFSR_GEMM_N_BACKENDS + 1];
+  double total[REFSR_GEMM_N_BACKENDS + 1], peak = 0.0;
+  const char *isa = "";
+  int n_backends = 0, status = 0;
+
+  if (bench.model == NULL)
+    {
+      fprintf (stderr, "refsr-bench: %s\n", error->message);
       return 1;
     }
-  conv_macs = refsr_lte_macs (4 * bc->lr_h, 4 * bc->lr_w)
-              + 2 * refsr_lte_macs (bc->ref_h, bc->ref_w)
-              + refsr_mainnet_macs (&config, bc->lr_h, bc->lr_w);
-  search_macs = 256.0 * bc->lr_w * bc->lr_h * (double) (bc->ref_w / 4)
-                * (bc->ref_h / 4);
-  printf ("| %d×%d | %d×%d | %d | %.2f | %.0f | %.1f | %.1f | %.2f / %.2f / %.2f / %.2f | %.2f |\n",
-          bc->lr_w, bc->lr_h, bc->ref_w, bc->ref_h, threads, total,
-          bench_peak_rss_kb () / 1024.0,
-          2 * conv_macs / (t.seconds[0] + t.seconds[3]) / 1e9,
-          2 * search_macs / t.seconds[1] / 1e9, t.seconds[0], t.seconds[1],
-          t.seconds[2], t.seconds[3], t.longest_gap);
-  fprintf (stderr, "longest time without progress: %.2f s, from \"%s\" to "
-           "\"%s\"\n", t.longest_gap, t.gap_from[0] ? t.gap_from : "start",
-           t.gap_to);
-  fflush (stdout);
-  refsr_result_free (r);
-  refsr_model_free (model);
-  g_free (canvas.pixels);
-  g_free (lr_px);
-  g_free (ref_px);
-  return 0;
+  refsr_model_get_config (bench.model, &config);
+  StageMacs macs = stage_macs (bc, &config);
+  bench.lr_px = bench_texture (bc->lr_w, bc->lr_h, 1);
+  bench.ref_px = bench_texture (bc->ref_w, bc->ref_h, 2);
+  if (bc->streamed)
+    bench.canvas.pixels = g_malloc ((gsize) 16 * bc->lr_w * bc->lr_h * 3);
+  /* the engine's own choice first, then everything on one backend */
+  backends[n_backends++] = REFSR_GEMM_N_BACKENDS;
+  if (printing != PRINT_ROW && !bc->streamed)
+    for (int b = REFSR_GEMM_N_BACKENDS - 1; b >= 0; b--)
+      if (refsr_sgemm_backend_built (b))
+        backends[n_backends++] = b;
+
+  /* Before and after the runs: the cores are shared, take the better. */
+  if (printing != PRINT_ROW)
+    peak = fma_peak_gflops (threads, &isa);
+  for (int b = 0; b < n_backends && status == 0; b++)
+    {
+      refsr_sgemm_use (backends[b]);
+      if (!time_run (&bench, &t[b], &total[b]))
+        status = 1;
+      else if (b == 0)
+        {
+          if (printing == PRINT_ALL)
+            print_table_header ();
+          print_row (&bench, &macs, &t[0], total[0]);
+        }
+    }
+  refsr_sgemm_use (REFSR_GEMM_N_BACKENDS);
+  if (printing != PRINT_ROW && status == 0)
+    {
+      peak = MAX (peak, fma_peak_gflops (threads, NULL));
+      print_stages (&macs, t, total, backends, n_backends, peak, isa,
+                    threads);
+    }
+  refsr_model_free (bench.model);
+  g_free (bench.canvas.pixels);
+  g_free (bench.lr_px);
+  g_free (bench.ref_px);
+  return status;
 }
 
 int
@@ -171,20 +329,24 @@ main (int argc, char **argv)
 
       printf ("LR 1000×750 (12 MP result), reference 1000², exact search, "
               "max_memory 1 GiB, tiles handed out into an 8-bit canvas:\n");
-      return run_one (weights, &large, threads);
+      return run_one (weights, &large, threads, PRINT_ALL);
     }
   if (argc > 3)
     {
       int size = atoi (argv[3]);
       Case square = { size, size, 4 * size, 4 * size, 0, FALSE };
 
-      return run_one (weights, &square, threads);
+      /* A fifth argument: called by the loop below for one row. */
+      Printing printing = argc <= 4 ? PRINT_ALL
+                          : strcmp (argv[4], "stages") == 0 ? PRINT_ROW_STAGES
+                          : PRINT_ROW;
+
+      return run_one (weights, &square, threads, printing);
     }
-  printf ("GEMM backend: %s\n\n", refsr_sgemm_backend ());
-  printf ("| LR | Ref | threads | wall s | peak RSS MB | conv GFLOP/s "
-          "| search GFLOP/s* | features / search / transfer / main net s "
-          "| longest s without progress |\n"
-          "|---|---|---|---|---|---|---|---|---|\n");
+  printf ("GEMM backends: %s (convolutions), %s (search)\n\n",
+          refsr_sgemm_backend (),
+          refsr_sgemm_backend_name (refsr_sgemm_fastest ()));
+  print_table_header ();
   fflush (stdout);
   for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
     {
@@ -196,14 +358,16 @@ main (int argc, char **argv)
       pid = fork ();
       if (pid == 0)
         {
-          execl ("/proc/self/exe", argv[0], weights, nthreads, size, NULL);
+          /* the stage table follows the last (largest, standard) size */
+          execl ("/proc/self/exe", argv[0], weights, nthreads, size,
+                 i + 1 == G_N_ELEMENTS (sizes) ? "stages" : "row", NULL);
           _exit (127);
         }
       if (pid < 0 || waitpid (pid, &status, 0) < 0 || !WIFEXITED (status)
           || WEXITSTATUS (status) != 0)
         return 1;
     }
-  printf ("\n* search GFLOP/s counts the 256-deep pixel-pair products "
+  printf ("\n* the table's search GFLOP/s counts the 256-deep pixel-pair products "
           "(2·256·P·Q FLOP) the engine performs; the official formulation "
           "does 9× more (2·2304·P·Q).\n");
   return 0;

@@ -12,6 +12,10 @@
 #ifdef REFSR_HAVE_CBLAS
 #include <cblas.h>
 #endif
+#ifdef REFSR_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.h>
+#include <omp.h>
+#endif
 
 void
 refsr_sgemm_ref (int m, int n, int k, const float *a, int lda,
@@ -217,19 +221,11 @@ openblas_single_thread (G_GNUC_UNUSED gpointer data)
 }
 #endif
 
-void
-refsr_sgemm (int m, int n, int k, const float *a, int lda,
-             const float *b, int ldb, float *c, int ldc,
-             gboolean accumulate)
-{
 #ifdef REFSR_HAVE_CBLAS
-  if (m <= 0 || n <= 0)
-    return;
-  if (k <= 0)
-    {
-      zero_or_keep (m, n, c, ldc, accumulate);
-      return;
-    }
+static void
+sgemm_cblas (int m, int n, int k, const float *a, int lda, const float *b,
+             int ldb, float *c, int ldc, gboolean accumulate)
+{
 #ifdef REFSR_HAVE_OPENBLAS
   static GOnce once = G_ONCE_INIT;
 
@@ -237,19 +233,148 @@ refsr_sgemm (int m, int n, int k, const float *a, int lda,
 #endif
   cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k,
                1.0f, a, lda, b, ldb, accumulate ? 1.0f : 0.0f, c, ldc);
-#else
-  refsr_sgemm_portable (m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+}
 #endif
+
+#ifdef REFSR_HAVE_DNNL
+/* oneDNN threads a product over omp_get_max_threads () threads when it is
+ * called outside an active parallel region (a team of one is not
+ * active).  The callers split the work themselves, and a product split
+ * differently may round differently, so every call is held to the calling
+ * thread: the OpenMP setting is per thread, and restored after. */
+static void
+sgemm_dnnl (int m, int n, int k, const float *a, int lda, const float *b,
+            int ldb, float *c, int ldc, gboolean accumulate)
+{
+  int team = omp_get_max_threads ();
+  dnnl_status_t status;
+
+  omp_set_num_threads (1);
+  status = dnnl_sgemm ('N', 'N', m, n, k, 1.0f, a, lda, b, ldb,
+                       accumulate ? 1.0f : 0.0f, c, ldc);
+  omp_set_num_threads (team);
+  /* It fails only when its packing buffers cannot be had: still give the
+   * right answer. */
+  if (status != dnnl_success)
+    refsr_sgemm_portable (m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+}
+#endif
+
+gboolean
+refsr_sgemm_backend_built (RefsrGemmBackend backend)
+{
+  switch (backend)
+    {
+    case REFSR_GEMM_PORTABLE:
+      return TRUE;
+    case REFSR_GEMM_CBLAS:
+#ifdef REFSR_HAVE_CBLAS
+      return TRUE;
+#else
+      return FALSE;
+#endif
+    case REFSR_GEMM_DNNL:
+#ifdef REFSR_HAVE_DNNL
+      return TRUE;
+#else
+      return FALSE;
+#endif
+    default:
+      return FALSE;
+    }
+}
+
+const char *
+refsr_sgemm_backend_name (RefsrGemmBackend backend)
+{
+  switch (backend)
+    {
+    case REFSR_GEMM_PORTABLE:
+      return "portable";
+    case REFSR_GEMM_CBLAS:
+#ifdef REFSR_HAVE_OPENBLAS
+      return "openblas";
+#else
+      return "cblas";
+#endif
+    case REFSR_GEMM_DNNL:
+      return "onednn";
+    default:
+      return "none";
+    }
+}
+
+void
+refsr_sgemm_with (RefsrGemmBackend backend, int m, int n, int k,
+                  const float *a, int lda, const float *b, int ldb,
+                  float *c, int ldc, gboolean accumulate)
+{
+  g_return_if_fail (refsr_sgemm_backend_built (backend));
+  if (m <= 0 || n <= 0)
+    return;
+  if (k <= 0)
+    {
+      zero_or_keep (m, n, c, ldc, accumulate);
+      return;
+    }
+  switch (backend)
+    {
+#ifdef REFSR_HAVE_DNNL
+    case REFSR_GEMM_DNNL:
+      sgemm_dnnl (m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+      break;
+#endif
+#ifdef REFSR_HAVE_CBLAS
+    case REFSR_GEMM_CBLAS:
+      sgemm_cblas (m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+      break;
+#endif
+    default:
+      refsr_sgemm_portable (m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+      break;
+    }
+}
+
+static RefsrGemmBackend chosen_backend = REFSR_GEMM_N_BACKENDS;
+
+void
+refsr_sgemm_use (RefsrGemmBackend backend)
+{
+  g_return_if_fail (backend == REFSR_GEMM_N_BACKENDS
+                    || refsr_sgemm_backend_built (backend));
+  chosen_backend = backend;
+}
+
+/* See gemm.h for why this is not oneDNN. */
+static RefsrGemmBackend
+default_backend (void)
+{
+  if (chosen_backend != REFSR_GEMM_N_BACKENDS)
+    return chosen_backend;
+  return refsr_sgemm_backend_built (REFSR_GEMM_CBLAS) ? REFSR_GEMM_CBLAS
+                                                       : REFSR_GEMM_PORTABLE;
+}
+
+RefsrGemmBackend
+refsr_sgemm_fastest (void)
+{
+  if (chosen_backend != REFSR_GEMM_N_BACKENDS)
+    return chosen_backend;
+  return refsr_sgemm_backend_built (REFSR_GEMM_DNNL) ? REFSR_GEMM_DNNL
+                                                      : default_backend ();
+}
+
+void
+refsr_sgemm (int m, int n, int k, const float *a, int lda,
+             const float *b, int ldb, float *c, int ldc,
+             gboolean accumulate)
+{
+  refsr_sgemm_with (default_backend (), m, n, k, a, lda, b, ldb, c, ldc,
+                    accumulate);
 }
 
 const char *
 refsr_sgemm_backend (void)
 {
-#if defined(REFSR_HAVE_OPENBLAS)
-  return "openblas";
-#elif defined(REFSR_HAVE_CBLAS)
-  return "cblas";
-#else
-  return "portable";
-#endif
+  return refsr_sgemm_backend_name (default_backend ());
 }

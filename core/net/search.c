@@ -444,7 +444,7 @@ search_strip (const SearchPlan *plan, const SearchData *d, const Tile *tile,
         memset (g, 0, (gsize) (sw + 2) * m * sizeof (float));
       else
         {
-          refsr_sgemm (sw + 2, (int) m, plan->c,
+          refsr_sgemm_with (refsr_sgemm_fastest (), sw + 2, (int) m, plan->c,
                        d->key_pad + ((s + 1) * padded_key_w + x0) * plan->c,
                        plan->c, ws->packed, (int) m, g, (int) m, FALSE);
           sum_column_offsets (g, sw, m);
