@@ -85,6 +85,8 @@ typedef struct
   int lr_w, lr_h, ref_w, ref_h;
   guint64 max_memory; /* 0: the whole image at once */
   gboolean streamed;   /* tiles handed out as done (tile_done) */
+  RefsrSearch search;  /* REFSR_SEARCH_AUTO (0) unless said */
+  int n_ref_scales;    /* RefsrOptions': 0, scale 1 alone */
 } Case;
 
 /* What a row prints after itself. */
@@ -105,10 +107,21 @@ typedef struct
 static StageMacs
 stage_macs (const Case *bc, const RefsrConfig *config)
 {
+  RefsrOptions options = REFSR_OPTIONS_INIT;
+  double scales[REFSR_MAX_REF_SCALES];
+  int n_scales;
   StageMacs m;
 
-  m.features = refsr_lte_macs (4 * bc->lr_h, 4 * bc->lr_w)
-               + 2 * refsr_lte_macs (bc->ref_h / 4 * 4, bc->ref_w / 4 * 4);
+  options.n_ref_scales = bc->n_ref_scales;
+  n_scales = refsr_ref_scales (&options, bc->ref_w, bc->ref_h, scales, NULL);
+  m.features = refsr_lte_macs (4 * bc->lr_h, 4 * bc->lr_w);
+  for (int i = 0; i < n_scales; i++)
+    {
+      int w = (int) floor (bc->ref_w * scales[i] + 0.5);
+      int h = (int) floor (bc->ref_h * scales[i] + 0.5);
+
+      m.features += 2 * refsr_lte_macs (h / 4 * 4, w / 4 * 4);
+    }
   m.search = refsr_search_macs (bc->lr_h, bc->lr_w, bc->ref_h / 4 * 4,
                                 bc->ref_w / 4 * 4);
   m.transfer = refsr_transfer_macs (bc->lr_h, bc->lr_w);
@@ -199,6 +212,8 @@ time_run (Bench *bench, Timing *t, double *total)
   memset (t, 0, sizeof *t);
   options.n_threads = bench->threads;
   options.max_memory = bc->max_memory;
+  options.search = bc->search;
+  options.n_ref_scales = bc->n_ref_scales;
   options.progress = on_progress;
   options.progress_data = t;
   if (bc->streamed)
@@ -233,12 +248,18 @@ print_row (const Bench *bench, const StageMacs *macs, const Timing *t,
   double search_macs = 256.0 * bc->lr_w * bc->lr_h * (double) (bc->ref_w / 4)
                        * (bc->ref_h / 4);
 
-  printf ("| %d×%d | %d×%d | %d | %.2f | %.0f | %.1f | %.1f | %.2f / %.2f / %.2f / %.2f | %.2f |\n",
+  char search_rate[32] = "n/a (fast)";
+
+  /* the fast search does not do the exact one's products */
+  if (bc->search != REFSR_SEARCH_FAST)
+    g_snprintf (search_rate, sizeof search_rate, "%.1f",
+                2 * search_macs / t->seconds[1] / 1e9);
+  printf ("| %d×%d | %d×%d | %d | %.2f | %.0f | %.1f | %s | %.2f / %.2f / %.2f / %.2f | %.2f |\n",
           bc->lr_w, bc->lr_h, bc->ref_w, bc->ref_h, bench->threads, total,
           bench_peak_rss_kb () / 1024.0,
           2 * conv_macs / (t->seconds[0] + t->seconds[3]) / 1e9,
-          2 * search_macs / t->seconds[1] / 1e9, t->seconds[0],
-          t->seconds[1], t->seconds[2], t->seconds[3], t->longest_gap);
+          search_rate, t->seconds[0], t->seconds[1], t->seconds[2],
+          t->seconds[3], t->longest_gap);
   fprintf (stderr, "longest time without progress: %.2f s, from \"%s\" to "
            "\"%s\"\n", t->longest_gap, t->gap_from[0] ? t->gap_from : "start",
            t->gap_to);
@@ -317,7 +338,8 @@ main (int argc, char **argv)
 
   if (weights == NULL)
     {
-      fprintf (stderr, "usage: refsr-bench WEIGHTS [THREADS [SIZE|large]]\n"
+      fprintf (stderr, "usage: refsr-bench WEIGHTS [THREADS [SIZE|large|"
+                       "fast-large]]\n"
                        "  WEIGHTS: a default-config (16+16+8+4) model, e.g. "
                        "../shared/fixtures/ttsr/weights-16+16+8+4-seed2.safetensors\n");
       return 2;
@@ -325,16 +347,29 @@ main (int argc, char **argv)
   if (argc > 3 && strcmp (argv[3], "large") == 0)
     {
       Case large = { 1000, 750, 1000, 1000, G_GUINT64_CONSTANT (1) << 30,
-                     TRUE };
+                     TRUE, REFSR_SEARCH_EXACT, 0 };
 
       printf ("LR 1000×750 (12 MP result), reference 1000², exact search, "
               "max_memory 1 GiB, tiles handed out into an 8-bit canvas:\n");
       return run_one (weights, &large, threads, PRINT_ALL);
     }
+  if (argc > 3 && strcmp (argv[3], "fast-large") == 0)
+    {
+      /* the command's defaults on this case: its budget (half of the
+       * memory, at most 4 GiB) and reference scales auto */
+      Case large = { 1000, 750, 4000, 3000, G_GUINT64_CONSTANT (4) << 30,
+                     TRUE, REFSR_SEARCH_FAST, REFSR_REF_SCALES_AUTO };
+
+      printf ("LR 1000×750 (12 MP result), reference 4000×3000 (12 MP) at "
+              "scales 1, 0.71 and 0.5, fast search, max_memory 4 GiB, "
+              "tiles handed out into an 8-bit canvas:\n");
+      return run_one (weights, &large, threads, PRINT_ALL);
+    }
   if (argc > 3)
     {
       int size = atoi (argv[3]);
-      Case square = { size, size, 4 * size, 4 * size, 0, FALSE };
+      Case square = { size, size, 4 * size, 4 * size, 0, FALSE,
+                      REFSR_SEARCH_EXACT, 0 };
 
       /* A fifth argument: called by the loop below for one row. */
       Printing printing = argc <= 4 ? PRINT_ALL
