@@ -773,31 +773,6 @@ refine_from (const RefsrTensor *query, const RefsrTensor *key,
   return ok;
 }
 
-static gboolean
-check_shapes (const RefsrTensor *query, const RefsrTensor *key,
-              GError **error)
-{
-  if (query->c < 1 || query->h < 1 || query->w < 1 || key->h < 1
-      || key->w < 1 || query->c != key->c)
-    {
-      g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
-                   "Cannot search %d×%d×%d features against %d×%d×%d "
-                   "reference features: sizes must be positive and the "
-                   "channel counts equal",
-                   query->c, query->h, query->w, key->c, key->h, key->w);
-      return FALSE;
-    }
-  if ((gint64) key->h * key->w > G_MAXINT32)
-    {
-      g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
-                   "The reference image is too large to search "
-                   "(%d×%d feature positions); use a smaller reference",
-                   key->h, key->w);
-      return FALSE;
-    }
-  return TRUE;
-}
-
 gboolean
 refsr_search_fast_full (const RefsrTensor *query, const RefsrTensor *key,
                         const RefsrSearchFastParams *params, gint64 *idx,
@@ -805,7 +780,7 @@ refsr_search_fast_full (const RefsrTensor *query, const RefsrTensor *key,
 {
   Knobs knobs;
 
-  if (!check_shapes (query, key, error))
+  if (!refsr_search_check_shapes (query, key, error))
     return FALSE;
   knobs_init (&knobs, params, query->h, query->w, key->h, key->w);
   if (knobs.pool_factor == 1)

@@ -543,9 +543,9 @@ search_units (const SearchPlan *plan, const SearchData *d,
   return !cancelled;
 }
 
-static gboolean
-check_search_shapes (const RefsrTensor *query, const RefsrTensor *key,
-                     GError **error)
+gboolean
+refsr_search_check_shapes (const RefsrTensor *query, const RefsrTensor *key,
+                           GError **error)
 {
   if (query->c < 1 || query->h < 1 || query->w < 1 || key->h < 1
       || key->w < 1 || query->c != key->c)
@@ -580,7 +580,7 @@ refsr_search (const RefsrTensor *query, const RefsrTensor *key,
   float *shared, *key_inv, *query_inv;
   gboolean finished;
 
-  if (!check_search_shapes (query, key, error))
+  if (!refsr_search_check_shapes (query, key, error))
     return FALSE;
   search_plan_init (&plan, query->c, query->h, query->w, key->h, key->w,
                     refsr_exec_threads (exec));

@@ -23,6 +23,12 @@ gboolean refsr_search (const RefsrTensor *query, const RefsrTensor *key,
 gsize refsr_search_scratch_bytes (int c, int h, int w, int key_h, int key_w,
                                   int n_threads);
 
+/* The shapes any search takes (positive, equal channel counts, a key
+ * indexable with gint32); FALSE with REFSR_ERROR_INVALID_INPUT saying
+ * why. */
+gboolean refsr_search_check_shapes (const RefsrTensor *query,
+                                    const RefsrTensor *key, GError **error);
+
 /* Plain reference: normalise each 3×3·C patch, dot products, arg-max. */
 void refsr_search_ref (const RefsrTensor *query, const RefsrTensor *key,
                        gint64 *idx, float *S);
