@@ -383,6 +383,17 @@ update_hint (DialogState *state)
   count = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d reference",
                                         "%d references", n_refs),
                            n_refs);
+  if (n_refs > REFSR_MAX_POOL)
+    {
+      /* the run would refuse: say so where the count is */
+      char *refused = g_strdup_printf (
+          _("%s: at most %d can be searched at once; hide the layers that "
+            "should not serve as references"),
+          count, REFSR_MAX_POOL);
+
+      g_free (count);
+      count = refused;
+    }
   gtk_label_set_text (GTK_LABEL (state->pool_count), count);
   if (chosen_options (state, &options, &error))
     cost = cost_text (state, gimp_drawable_get_width (state->target),
@@ -530,6 +541,8 @@ references_box (GimpProcedureDialog *dialog, DialogState *state)
 
   state->pool_count = gtk_label_new (NULL);
   gtk_label_set_xalign (GTK_LABEL (state->pool_count), 0.0);
+  gtk_label_set_line_wrap (GTK_LABEL (state->pool_count), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (state->pool_count), 52);
   gimp_label_set_attributes (GTK_LABEL (state->pool_count),
                              PANGO_ATTR_STYLE, PANGO_STYLE_ITALIC, -1);
   gtk_box_pack_start (GTK_BOX (box), reference_chooser (state), FALSE, FALSE,

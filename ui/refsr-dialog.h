@@ -9,7 +9,7 @@
 
 /* The plug-in's memory budget split between the plug-in and the engine.
  * The plug-in holds, outside the engine, 8-bit copies of the layer and of
- * the reference (3 bytes a pixel) and GEGL's tile cache, where the new
+ * each of the n_refs references (3 bytes a pixel) and GEGL's tile cache, where the new
  * layer's tiles (and for 2x and 3x the 4x buffer) wait on their way to
  * GIMP or to GEGL's swap file; the engine gets the rest (at least 1 byte:
  * a max_memory of 0 would mean no limit).  A budget of 0 is no limit for
