@@ -35,6 +35,12 @@ typedef struct
   OutputKind output;
   gboolean confidence_map;
   int tile_size;          /* LR pixels per tile side; 0: automatic */
+  gboolean use_all_layers;
+  RefsrSearch search;
+  char *ref_scales;       /* "auto" or a list (refsr_parse_ref_scales) */
+  GimpDrawable **pool;    /* the references searched, the first being the
+                           * reference (or the target); libgimp's */
+  int n_refs;
 } RefsrSettings;
 
 /* The share of the progress bar the engine fills (its tiles are written
@@ -189,6 +195,31 @@ add_arguments (GimpProcedure *procedure)
         "is done; 0: automatic, the largest tiles that fit the memory "
         "budget"),
       0, REFSR_MAX_TILE_SIZE, 0, G_PARAM_READWRITE);
+  gimp_procedure_add_boolean_argument (procedure, "use-all-layers",
+      _("Use all _visible layers as references"),
+      _("Every other visible layer of the image (not the layer being "
+        "enlarged) is searched for texture as well, together with the "
+        "reference layer"),
+      FALSE, G_PARAM_READWRITE);
+  gimp_procedure_add_choice_argument (procedure, "search", _("Searc_h"),
+      _("How the references are searched for each place's texture: exact "
+        "compares every place, as TTSR does; fast refines a coarse search "
+        "and takes far less time on large images; automatic is exact "
+        "unless that would take long"),
+      gimp_choice_new_with_values ("auto", REFSR_SEARCH_AUTO,
+                                   _("Automatic"), NULL,
+                                   "exact", REFSR_SEARCH_EXACT, _("Exact"),
+                                   NULL,
+                                   "fast", REFSR_SEARCH_FAST, _("Fast"),
+                                   NULL, NULL),
+      "auto", G_PARAM_READWRITE);
+  gimp_procedure_add_string_argument (procedure, "ref-scales",
+      _("Reference sca_les"),
+      _("The scales each reference is also searched at: “auto” (1, 0.71 "
+        "and 0.5, less those that would make it smaller than 64 pixels), "
+        "or scales greater than 0 and at most 1 separated by commas, such "
+        "as “1” (each reference as it is) or “1,0.5”"),
+      "auto", G_PARAM_READWRITE);
   gimp_procedure_add_layer_return_value (procedure, "layer", _("Layer"),
       _("The enlarged layer"), FALSE, G_PARAM_READWRITE);
 }
@@ -275,11 +306,18 @@ read_settings (GimpProcedureConfig *config, GimpImage *image,
                 "weights-file", &settings->weights,
                 "confidence-map", &settings->confidence_map,
                 "tile-size", &settings->tile_size,
+                "use-all-layers", &settings->use_all_layers,
+                "ref-scales", &settings->ref_scales,
                 NULL);
   settings->scale = gimp_procedure_config_get_choice_id (config, "scale");
   settings->output = gimp_procedure_config_get_choice_id (config, "output");
+  settings->search = gimp_procedure_config_get_choice_id (config, "search");
   if (settings->reference == target)
     g_clear_object (&settings->reference);
+  settings->pool = refsr_pool_layers (GIMP_DRAWABLE (target),
+                                      settings->reference,
+                                      settings->use_all_layers,
+                                      &settings->n_refs);
 }
 
 static void
@@ -287,6 +325,8 @@ clear_settings (RefsrSettings *settings)
 {
   g_clear_object (&settings->reference);
   g_clear_object (&settings->weights);
+  g_clear_pointer (&settings->ref_scales, g_free);
+  g_clear_pointer (&settings->pool, g_free);
 }
 
 /* The engine's messages are English and name its internals; the user
@@ -362,38 +402,66 @@ load_model (GFile *weights, GError **error)
   return model;
 }
 
-/* The sizes of the layer and its reference as GIMP knows them: everything
- * about them is checked before a pixel is read or a buffer allocated. */
+/* The sizes of the layer and its references as GIMP knows them:
+ * everything about them is checked before a pixel is read or a buffer
+ * allocated. */
 typedef struct
 {
   int lr_width, lr_height;
-  int ref_width, ref_height;
-  char *name;       /* the layer's name */
-  char *ref_name;   /* the reference layer's name; NULL: the layer */
+  int n_refs;
+  RefsrSize *refs;    /* the pool's, in its order */
+  char **ref_names;   /* their layers' names; the first is NULL when the
+                       * layer is its own reference */
+  char *name;         /* the layer's name */
 } RunSizes;
 
 static void
 read_sizes (const RefsrSettings *settings, RunSizes *sizes)
 {
   GimpDrawable *target = GIMP_DRAWABLE (settings->target);
-  GimpDrawable *reference = settings->reference
-                            ? GIMP_DRAWABLE (settings->reference) : target;
 
   sizes->lr_width = gimp_drawable_get_width (target);
   sizes->lr_height = gimp_drawable_get_height (target);
-  sizes->ref_width = gimp_drawable_get_width (reference);
-  sizes->ref_height = gimp_drawable_get_height (reference);
-  /* gimp_item_get_name returns a copy */
+  sizes->n_refs = settings->n_refs;
+  sizes->refs = g_new (RefsrSize, settings->n_refs);
+  sizes->ref_names = g_new0 (char *, settings->n_refs);
+  for (int i = 0; i < settings->n_refs; i++)
+    {
+      GimpDrawable *reference = settings->pool[i];
+
+      sizes->refs[i] = (RefsrSize) { gimp_drawable_get_width (reference),
+                                     gimp_drawable_get_height (reference) };
+      /* gimp_item_get_name returns a copy */
+      if (reference != target)
+        sizes->ref_names[i] = gimp_item_get_name (GIMP_ITEM (reference));
+    }
   sizes->name = gimp_item_get_name (GIMP_ITEM (target));
-  sizes->ref_name = settings->reference
-      ? gimp_item_get_name (GIMP_ITEM (settings->reference)) : NULL;
 }
 
 static void
 clear_sizes (RunSizes *sizes)
 {
+  for (int i = 0; i < sizes->n_refs; i++)
+    g_free (sizes->ref_names[i]);
+  g_clear_pointer (&sizes->ref_names, g_free);
+  g_clear_pointer (&sizes->refs, g_free);
   g_clear_pointer (&sizes->name, g_free);
-  g_clear_pointer (&sizes->ref_name, g_free);
+}
+
+/* As many references as the refsr command searches at once: each adds
+ * its features to the memory and its search to the time. */
+static gboolean
+check_pool_count (const RunSizes *sizes, GError **error)
+{
+  if (sizes->n_refs <= REFSR_MAX_POOL)
+    return TRUE;
+  g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
+      _("The image has %d visible layers to serve as references; at most "
+        "%d can be searched at once.  Hide the layers that should not "
+        "serve as references, or uncheck “Use all visible layers as "
+        "references”."),
+      sizes->n_refs, REFSR_MAX_POOL);
+  return FALSE;
 }
 
 /* refsr_run refuses a smaller reference; checked here as well so that the
@@ -401,16 +469,17 @@ clear_sizes (RunSizes *sizes)
 #define REFERENCE_MIN_SIDE 4
 
 static gboolean
-check_reference_size (const RunSizes *sizes, GError **error)
+check_reference_size (const RunSizes *sizes, int i, GError **error)
 {
-  if (sizes->ref_width >= REFERENCE_MIN_SIDE
-      && sizes->ref_height >= REFERENCE_MIN_SIDE)
+  const RefsrSize *ref = &sizes->refs[i];
+
+  if (ref->width >= REFERENCE_MIN_SIDE && ref->height >= REFERENCE_MIN_SIDE)
     return TRUE;
-  if (sizes->ref_name != NULL)
+  if (sizes->ref_names[i] != NULL)
     g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
         _("The reference layer “%s” is %d × %d pixels; a reference must be "
           "at least %d × %d.  Choose a larger reference layer."),
-        sizes->ref_name, sizes->ref_width, sizes->ref_height,
+        sizes->ref_names[i], ref->width, ref->height,
         REFERENCE_MIN_SIDE, REFERENCE_MIN_SIDE);
   else
     g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
@@ -419,6 +488,15 @@ check_reference_size (const RunSizes *sizes, GError **error)
         sizes->lr_width, sizes->lr_height, REFERENCE_MIN_SIDE,
         REFERENCE_MIN_SIDE);
   return FALSE;
+}
+
+static gboolean
+check_reference_sizes (const RunSizes *sizes, GError **error)
+{
+  for (int i = 0; i < sizes->n_refs; i++)
+    if (!check_reference_size (sizes, i, error))
+      return FALSE;
+  return TRUE;
 }
 
 /* Megapixels with two decimals, rounded up for a size and down for a
@@ -431,13 +509,44 @@ megapixels (gint64 pixels, gboolean round_up)
   return g_strdup_printf ("%.2f", (double) hundredths / 100.0);
 }
 
+/* The engine's limit on a reference, for reference i of the pool. */
+static gboolean
+check_reference_pixels (const RunSizes *sizes, int i, GError **error)
+{
+  const RefsrSize *ref = &sizes->refs[i];
+  gint64 ref_pixels = (gint64) ref->width * ref->height;
+  char *size, *limit;
+
+  if (ref_pixels <= REFSR_MAX_REF_PIXELS)
+    return TRUE;
+  size = megapixels (ref_pixels, TRUE);
+  limit = megapixels (REFSR_MAX_REF_PIXELS, FALSE);
+  if (sizes->ref_names[i] != NULL)
+    g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
+        _("The reference layer “%s” is %d × %d pixels (%s megapixels); a "
+          "reference may have at most %s megapixels.  Make it smaller "
+          "(Layer ▸ Scale Layer… in its image) or choose another "
+          "reference layer."),
+        sizes->ref_names[i], ref->width, ref->height, size, limit);
+  else
+    /* a layer the engine can enlarge, but too large to be its own
+     * reference (the reference's limit is the smaller one) */
+    g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
+        _("The layer is %d × %d pixels (%s megapixels); to serve as its "
+          "own reference it may have at most %s megapixels.  Choose a "
+          "reference layer."),
+        sizes->lr_width, sizes->lr_height, size, limit);
+  g_free (size);
+  g_free (limit);
+  return FALSE;
+}
+
 /* The engine's own limits (refsr.h), which it would otherwise report only
- * once both layers had been read. */
+ * once every layer had been read. */
 static gboolean
 check_pixel_limits (const RunSizes *sizes, GError **error)
 {
   gint64 lr_pixels = (gint64) sizes->lr_width * sizes->lr_height;
-  gint64 ref_pixels = (gint64) sizes->ref_width * sizes->ref_height;
   char *size, *limit;
 
   if (lr_pixels > REFSR_MAX_LR_PIXELS)
@@ -450,35 +559,14 @@ check_pixel_limits (const RunSizes *sizes, GError **error)
             "it (select the part, then Image ▸ Crop to Selection) or make "
             "it smaller first (Layer ▸ Scale Layer…)."),
           sizes->lr_width, sizes->lr_height, size, limit);
+      g_free (size);
+      g_free (limit);
+      return FALSE;
     }
-  else if (ref_pixels > REFSR_MAX_REF_PIXELS && sizes->ref_name != NULL)
-    {
-      size = megapixels (ref_pixels, TRUE);
-      limit = megapixels (REFSR_MAX_REF_PIXELS, FALSE);
-      g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
-          _("The reference layer “%s” is %d × %d pixels (%s megapixels); a "
-            "reference may have at most %s megapixels.  Make it smaller "
-            "(Layer ▸ Scale Layer… in its image) or choose another "
-            "reference layer."),
-          sizes->ref_name, sizes->ref_width, sizes->ref_height, size, limit);
-    }
-  else if (ref_pixels > REFSR_MAX_REF_PIXELS)
-    {
-      /* a layer the engine can enlarge, but too large to be its own
-       * reference (the reference's limit is the smaller one) */
-      size = megapixels (ref_pixels, TRUE);
-      limit = megapixels (REFSR_MAX_REF_PIXELS, FALSE);
-      g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
-          _("The layer is %d × %d pixels (%s megapixels); to serve as its "
-            "own reference it may have at most %s megapixels.  Choose a "
-            "reference layer."),
-          sizes->lr_width, sizes->lr_height, size, limit);
-    }
-  else
-    return TRUE;
-  g_free (size);
-  g_free (limit);
-  return FALSE;
+  for (int i = 0; i < sizes->n_refs; i++)
+    if (!check_reference_pixels (sizes, i, error))
+      return FALSE;
+  return TRUE;
 }
 
 /* The engine's options for this run, as far as they decide its memory
@@ -497,28 +585,67 @@ init_options (const RefsrSettings *settings, RefsrOptions *options)
   options->tile_done = write_tile;
 }
 
-/* Whether a run of the layer with a ref_width × ref_height reference in
- * tiles of tile_size (0: automatic) fits the budget; options->max_memory
- * becomes the engine's share of it. */
+/* The search and the reference scales asked for; FALSE with a message
+ * saying what the scales must be. */
 static gboolean
-fits_budget (const RefsrConfig *config, const RunSizes *sizes, int ref_width,
-             int ref_height, int tile_size, guint64 budget,
+init_search_options (const RefsrSettings *settings, RefsrOptions *options,
+                     GError **error)
+{
+  options->search = settings->search;
+  return refsr_parse_ref_scales (settings->ref_scales, options, error);
+}
+
+/* Whether a run of the layer with references of these sizes in tiles of
+ * tile_size (0: automatic) fits the budget; options->max_memory becomes
+ * the engine's share of it. */
+static gboolean
+fits_budget (const RefsrConfig *config, const RunSizes *sizes,
+             const RefsrSize *refs, int tile_size, guint64 budget,
              RefsrOptions *options, RefsrEstimate *estimate, GError **error)
 {
   options->tile_size = tile_size;
   options->max_memory = refsr_engine_share (budget, sizes->lr_width,
-                                            sizes->lr_height, ref_width,
-                                            ref_height);
-  return refsr_estimate (config, sizes->lr_width, sizes->lr_height,
-                         ref_width, ref_height, options, estimate, error);
+                                            sizes->lr_height, refs,
+                                            sizes->n_refs);
+  return refsr_estimate_pool (config, sizes->lr_width, sizes->lr_height,
+                              refs, sizes->n_refs, options, estimate, error);
+}
+
+/* Why even the smallest tiles do not fit when the smallest references
+ * would: the reference, or the pool, is what to change. */
+static void
+set_reference_memory_error (const RunSizes *sizes, const char *budget_text,
+                            const char *why, const char *detail,
+                            GError **error)
+{
+  if (sizes->n_refs == 1)
+    g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
+        _("Enlarging this %d × %d layer with the %d × %d reference layer "
+          "“%s” needs more memory than the %s this filter allows itself "
+          "(%s), even in the smallest tiles; the layer alone would fit.  "
+          "Make the reference smaller (Layer ▸ Scale Layer… in its image) "
+          "or choose a smaller reference layer: %s"),
+        sizes->lr_width, sizes->lr_height, sizes->refs[0].width,
+        sizes->refs[0].height,
+        sizes->ref_names[0] ? sizes->ref_names[0] : sizes->name,
+        budget_text, why, detail);
+  else
+    g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
+        _("Enlarging this %d × %d layer with %d reference layers needs more "
+          "memory than the %s this filter allows itself (%s), even in the "
+          "smallest tiles; the layer alone would fit.  Use fewer or smaller "
+          "references (hide layers, or uncheck “Use all visible layers as "
+          "references”): %s"),
+        sizes->lr_width, sizes->lr_height, sizes->n_refs, budget_text, why,
+        detail);
 }
 
 /* The run's memory, estimated from the sizes alone, in tiles: refused
  * only when no tiles fit the budget.  The message says what to change:
- * the tile size, when automatic tiles would fit; the reference, when the
- * smallest one would fit; else the layer (or the budget).  The engine's
- * own account of the numbers follows as detail (its budget is its share
- * of the one named, see refsr_engine_share). */
+ * the tile size, when automatic tiles would fit; the references, when
+ * the smallest ones would fit; else the layer (or the budget).  The
+ * engine's own account of the numbers follows as detail (its budget is
+ * its share of the one named, see refsr_engine_share). */
 static gboolean
 check_memory (const RefsrModel *model, const RunSizes *sizes,
               RefsrOptions *options, RefsrEstimate *estimate,
@@ -530,16 +657,20 @@ check_memory (const RefsrModel *model, const RunSizes *sizes,
   const char *why;
   guint64 budget = memory_budget (&why);
   GError *detail = NULL;
+  RefsrSize *smallest;
   char *budget_text;
 
   refsr_model_get_config (model, &config);
-  if (fits_budget (&config, sizes, sizes->ref_width, sizes->ref_height,
-                   options->tile_size, budget, options, estimate, &detail))
+  if (fits_budget (&config, sizes, sizes->refs, options->tile_size, budget,
+                   options, estimate, &detail))
     return TRUE;
   budget_text = g_format_size (budget);
+  smallest = g_new (RefsrSize, sizes->n_refs);
+  for (int i = 0; i < sizes->n_refs; i++)
+    smallest[i] = (RefsrSize) { REFERENCE_MIN_SIDE, REFERENCE_MIN_SIDE };
   if (options->tile_size > 0
-      && fits_budget (&config, sizes, sizes->ref_width, sizes->ref_height, 0,
-                      budget, &other, &unused, NULL))
+      && fits_budget (&config, sizes, sizes->refs, 0, budget, &other,
+                      &unused, NULL))
     g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
         _("Enlarging this %d × %d layer in tiles of %d pixels needs more "
           "memory than the %s this filter allows itself (%s).  Choose a "
@@ -547,17 +678,10 @@ check_memory (const RefsrModel *model, const RunSizes *sizes,
           "fit: %s"),
         sizes->lr_width, sizes->lr_height, options->tile_size, budget_text,
         why, detail->message);
-  else if (fits_budget (&config, sizes, REFERENCE_MIN_SIDE,
-                        REFERENCE_MIN_SIDE, 0, budget, &other, &unused, NULL))
-    g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
-        _("Enlarging this %d × %d layer with the %d × %d reference layer "
-          "“%s” needs more memory than the %s this filter allows itself "
-          "(%s), even in the smallest tiles; the layer alone would fit.  "
-          "Make the reference smaller (Layer ▸ Scale Layer… in its image) "
-          "or choose a smaller reference layer: %s"),
-        sizes->lr_width, sizes->lr_height, sizes->ref_width,
-        sizes->ref_height, sizes->ref_name ? sizes->ref_name : sizes->name,
-        budget_text, why, detail->message);
+  else if (fits_budget (&config, sizes, smallest, 0, budget, &other, &unused,
+                        NULL))
+    set_reference_memory_error (sizes, budget_text, why, detail->message,
+                                error);
   else
     g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
         _("Enlarging this %d × %d layer needs more memory than the %s this "
@@ -567,6 +691,7 @@ check_memory (const RefsrModel *model, const RunSizes *sizes,
           "first (Layer ▸ Scale Layer…): %s"),
         sizes->lr_width, sizes->lr_height, budget_text, why,
         detail->message);
+  g_free (smallest);
   g_free (budget_text);
   g_error_free (detail);
   return FALSE;
@@ -732,30 +857,59 @@ clear_sink (TileSink *sink)
  * join the image only once they are complete. */
 static RefsrResult *
 run_engine (const RefsrModel *model, const RefsrGeglPixels *lr,
-            const RefsrGeglPixels *ref, RefsrOptions *options,
+            const RefsrGeglPixels *refs, int n_refs, RefsrOptions *options,
             TileSink *sink, GError **error)
 {
   RefsrImage lr_image = { lr->rgb, lr->width, lr->height, lr->width * 3 };
-  RefsrImage ref_image = { ref->rgb, ref->width, ref->height, ref->width * 3 };
+  RefsrImage *ref_images = g_new (RefsrImage, n_refs);
   RefsrResult *result;
 
+  for (int i = 0; i < n_refs; i++)
+    ref_images[i] = (RefsrImage) { refs[i].rgb, refs[i].width,
+                                   refs[i].height, refs[i].width * 3 };
   options->progress = report_progress;
   options->progress_data = sink;
   options->tile_data = sink;
-  result = refsr_run (model, &lr_image, &ref_image, options, error);
+  result = refsr_run_pool (model, &lr_image, ref_images, n_refs, options,
+                           error);
+  g_free (ref_images);
   if (result == NULL && error != NULL && !sink->failed)
     explain_engine_error (*error);
   return result;
 }
 
+/* The pool's layers' names, separated by commas. */
+static char *
+pool_names (const RefsrSettings *settings)
+{
+  GString *names = g_string_new (NULL);
+
+  for (int i = 0; i < settings->n_refs; i++)
+    {
+      char *name = gimp_item_get_name (GIMP_ITEM (settings->pool[i]));
+
+      g_string_append_printf (names, i > 0 ? ", %s" : "%s", name);
+      g_free (name);
+    }
+  return g_string_free (names, FALSE);
+}
+
+/* The layer names what made it: the reference, or every reference of a
+ * pool, or that the layer was its own. */
 static char *
 layer_name (const RefsrSettings *settings, gboolean confidence)
 {
-  char *reference = settings->reference
+  char *names = settings->n_refs > 1 ? pool_names (settings) : NULL;
+  char *reference = settings->reference && names == NULL
       ? gimp_item_get_name (GIMP_ITEM (settings->reference)) : NULL;
   char *name;
 
-  if (confidence)
+  if (names != NULL)
+    name = confidence
+        ? g_strdup_printf (_("Reference SR confidence (refs: %s)"), names)
+        : g_strdup_printf (_("Reference SR ×%d (refs: %s)"), settings->scale,
+                           names);
+  else if (confidence)
     name = reference
         ? g_strdup_printf (_("Reference SR confidence (ref: %s)"), reference)
         : g_strdup (_("Reference SR confidence (self-reference)"));
@@ -766,6 +920,7 @@ layer_name (const RefsrSettings *settings, gboolean confidence)
         : g_strdup_printf (_("Reference SR ×%d (self-reference)"),
                            settings->scale);
   g_free (reference);
+  g_free (names);
   return name;
 }
 
@@ -868,12 +1023,11 @@ fill_new_layers (const RefsrSettings *settings, const RefsrModel *model,
                  GError **error)
 {
   GimpDrawable *target = GIMP_DRAWABLE (settings->target);
-  GimpDrawable *reference = settings->reference
-                            ? GIMP_DRAWABLE (settings->reference) : target;
   const Babl *space = refsr_gegl_space_of (target);
   int lr_width = gimp_drawable_get_width (target);
   int lr_height = gimp_drawable_get_height (target);
-  RefsrGeglPixels lr = { NULL }, ref = { NULL };
+  RefsrGeglPixels lr = { NULL };
+  RefsrGeglPixels *refs = g_new0 (RefsrGeglPixels, settings->n_refs);
   TileSink sink = { NULL };
   RefsrResult *result = NULL;
   gboolean ok;
@@ -890,12 +1044,15 @@ fill_new_layers (const RefsrSettings *settings, const RefsrModel *model,
   gimp_progress_init (_("Reference super-resolution"));
   ok = (sink.writer = refsr_gegl_writer_new (layers->result, target,
                                              error)) != NULL
-       && refsr_gegl_read_rgb (target, target, &lr, error)
-       && refsr_gegl_read_rgb (reference, target, &ref, error)
-       && (result = run_engine (model, &lr, &ref, options, &sink,
-                                error)) != NULL;
+       && refsr_gegl_read_rgb (target, target, &lr, error);
+  for (int i = 0; ok && i < settings->n_refs; i++)
+    ok = refsr_gegl_read_rgb (settings->pool[i], target, &refs[i], error);
+  ok = ok && (result = run_engine (model, &lr, refs, settings->n_refs,
+                                   options, &sink, error)) != NULL;
   refsr_gegl_pixels_clear (&lr);
-  refsr_gegl_pixels_clear (&ref);
+  for (int i = 0; i < settings->n_refs; i++)
+    refsr_gegl_pixels_clear (&refs[i]);
+  g_free (refs);
   if (ok && sink.enlarged != NULL)
     {
       gimp_progress_set_text (_("Reducing the enlarged image"));
@@ -1120,7 +1277,9 @@ enlarge (const RefsrSettings *settings, GimpRunMode run_mode, GError **error)
   read_sizes (settings, &sizes);
   init_options (settings, &options);
   ok = check_budget_setting (error)
-       && check_reference_size (&sizes, error)
+       && init_search_options (settings, &options, error)
+       && check_pool_count (&sizes, error)
+       && check_reference_sizes (&sizes, error)
        && check_pixel_limits (&sizes, error)
        && (model = load_model (settings->weights, error)) != NULL
        && check_memory (model, &sizes, &options, &estimate, error)

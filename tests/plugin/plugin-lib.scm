@@ -33,20 +33,25 @@
           value)))))
 (define (failed? value) (and (pair? value) (eq? (car value) 'failed)))
 
-; Runs the plug-in on layer with reference (W's weights) where it must
-; refuse: a PDB error (its message sent as "ERROR label: ..."), and the
-; image exactly as it was.
-(define (refused-unchanged? label image layer reference)
+; Runs call (a thunk calling the plug-in on image) where it must refuse:
+; a PDB error (its message sent as "ERROR label: ..."), and the image
+; exactly as it was.
+(define (call-refused-unchanged? label image call)
   (let* ((before (vector-length (layers image)))
          (w (car (gimp-image-get-width image)))
-         (result (try (lambda ()
-                        (plug-in-refsr #:run-mode RUN-NONINTERACTIVE
-                                       #:image image #:drawables (vector layer)
-                                       #:reference-layer reference
-                                       #:weights-file W)))))
+         (result (try call)))
     (if (failed? result) (gimp-message (string-append "ERROR " label ": "
                                                       (cadr result))))
     (and (failed? result)
          (= (vector-length (layers image)) before)
          (= (car (gimp-image-get-width image)) w)
          (= (car (gimp-image-is-dirty image)) FALSE))))
+
+; The plug-in on layer with reference (W's weights), where it must refuse.
+(define (refused-unchanged? label image layer reference)
+  (call-refused-unchanged? label image
+    (lambda ()
+      (plug-in-refsr #:run-mode RUN-NONINTERACTIVE
+                     #:image image #:drawables (vector layer)
+                     #:reference-layer reference
+                     #:weights-file W))))

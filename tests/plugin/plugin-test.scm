@@ -30,6 +30,8 @@
 (report-name "rgb: named after method and reference" rgb
              (string-append "Reference SR ×4 (ref: " (name-of ref-layer) ")"))
 (save-png (image-of rgb) "plugin-rgb.png")
+(report "compatibility: a call naming none of the pool, search or scales arguments enlarges"
+        (size-is? rgb (* 4 lr-w) (* 4 lr-h)))
 
 ; --- a new layer in the enlarged image, 2x, with the confidence map, on a
 ;     layer with offsets above the background, in tiles of 16 (through the
@@ -215,3 +217,92 @@
                                  ref-layer)
              (= (vector-length (car (gimp-item-get-children locked-group)))
                 1)))
+
+; --- a pool: use-all-layers on an image with two reference layers above
+;     the target and a hidden one, which must stay out of the pool; the
+;     result is one new layer above the target, named after both
+;     references, and the other layers are as they were (enlarged 4x with
+;     the image)
+(define pooled (duplicate lr))
+(define pool-target (first-layer pooled))
+(define (add-reference image name visible)
+  (let ((layer (car (gimp-layer-new-from-drawable ref-layer image))))
+    (gimp-image-insert-layer image layer 0 0)
+    (gimp-item-set-name layer name)
+    (gimp-item-set-visible layer visible)
+    layer))
+(define ref-a (add-reference pooled "Ref A" TRUE))
+(define ref-b (add-reference pooled "Ref B" TRUE))
+(define ref-hidden (add-reference pooled "Hidden" FALSE))
+(define pooled-out
+  (try (lambda ()
+         (car (plug-in-refsr #:run-mode RUN-NONINTERACTIVE #:image pooled
+                             #:drawables (vector pool-target)
+                             #:reference-layer ref-a #:use-all-layers TRUE
+                             #:weights-file W)))))
+(if (failed? pooled-out)
+    (gimp-message (string-append "ERROR pool: " (cadr pooled-out))))
+(define pooled-layers (layers pooled))
+(report "pool: use-all-layers adds one layer right above the target, 4x"
+        (and (not (failed? pooled-out))
+             (= (vector-length pooled-layers) 5)
+             (= (vector-ref pooled-layers 3) pooled-out)
+             (= (vector-ref pooled-layers 4) pool-target)
+             (size-is? pooled-out (* 4 lr-w) (* 4 lr-h))))
+(report "pool: the other layers keep their order, names and visibility"
+        (and (equal? (map name-of (list (vector-ref pooled-layers 0)
+                                        (vector-ref pooled-layers 1)
+                                        (vector-ref pooled-layers 2)))
+                     '("Hidden" "Ref B" "Ref A"))
+             (= (car (gimp-item-get-visible ref-hidden)) FALSE)
+             (= (car (gimp-item-get-visible ref-b)) TRUE)))
+(if (not (failed? pooled-out))
+    (report-name "pool: named after both visible references, not the hidden one"
+                 pooled-out "Reference SR ×4 (refs: Ref A, Ref B)"))
+
+; --- a pool of the reference and its copy: the copy never wins a tie, so
+;     the pixels are the single reference's (test-plugin.sh compares them
+;     with the RGB case)
+(define twin (duplicate lr))
+(define twin-ref (add-reference twin "Twin" TRUE))
+(define twin-out
+  (car (plug-in-refsr #:run-mode RUN-NONINTERACTIVE #:image twin
+                      #:drawables (vector (vector-ref (layers twin) 1))
+                      #:reference-layer ref-layer #:use-all-layers TRUE
+                      #:weights-file W #:output "new-image")))
+(report-name "pool: a reference layer of another image leads the pool" twin-out
+             (string-append "Reference SR ×4 (refs: " (name-of ref-layer)
+                            ", Twin)"))
+(save-png (image-of twin-out) "plugin-twin.png")
+
+; --- the search and the reference scales
+(define fast
+  (car (plug-in-refsr #:run-mode RUN-NONINTERACTIVE #:image lr
+                      #:drawables (vector lr-layer)
+                      #:reference-layer ref-layer #:weights-file W
+                      #:output "new-image" #:search "fast")))
+(report "search: fast enlarges 4x" (size-is? fast (* 4 lr-w) (* 4 lr-h)))
+(define as-is
+  (car (plug-in-refsr #:run-mode RUN-NONINTERACTIVE #:image lr
+                      #:drawables (vector lr-layer)
+                      #:reference-layer ref-layer #:weights-file W
+                      #:output "new-image" #:search "exact"
+                      #:ref-scales "1")))
+(save-png (image-of as-is) "plugin-scale1.png")
+(report "ref-scales: \"1\" with an exact search enlarges 4x"
+        (size-is? as-is (* 4 lr-w) (* 4 lr-h)))
+(define scaled-clean (duplicate lr))
+(gimp-image-clean-all scaled-clean)
+(define (bad-scales-refused? scales)
+  (call-refused-unchanged? (string-append "ref-scales " scales) scaled-clean
+    (lambda ()
+      (plug-in-refsr #:run-mode RUN-NONINTERACTIVE #:image scaled-clean
+                     #:drawables (vector (first-layer scaled-clean))
+                     #:reference-layer ref-layer #:weights-file W
+                     #:ref-scales scales))))
+(report "bad input: ref-scales 1,1 (a scale twice) is refused, image unchanged"
+        (bad-scales-refused? "1,1"))
+(report "bad input: ref-scales 2 (over 1) is refused, image unchanged"
+        (bad-scales-refused? "2"))
+(report "bad input: ref-scales half is refused, image unchanged"
+        (bad-scales-refused? "half"))

@@ -4,7 +4,7 @@
 # Script-Fu with named arguments on the fixture image pair, its output
 # compared with the refsr command's for the same inputs and weights, and
 # in tiles with the whole; a run refused under a tiny memory budget; then,
-# in German, French and Spanish, the menu label and eight refusals, each
+# in German, French and Spanish, the menu label and nine refusals, each
 # checked in full against its translation in po/LANG.po.  TAP output.
 # GIMP-CONSOLE "" means none was found at configure time: a skip (TAP plan
 # 1..0), or a failure under CI=true, where GIMP is required.
@@ -86,9 +86,12 @@ grep -o '\(PASS\|FAIL\) .*' "$T/scriptfu.log" >"$T/verdicts"
 while read -r verdict what; do
   if [ "$verdict" = PASS ]; then result ok "$what"; else result fail "$what"; fi
 done <"$T/verdicts"
-if [ $status -ne 0 ] || ! grep -q 'content-locked group' "$T/verdicts"; then
+if [ $status -ne 0 ] || ! grep -q 'ref-scales half' "$T/verdicts"; then
   result fail "the Script-Fu batch ran to its end (exit $status)" "$T/scriptfu.log"
 fi
+
+check "bad input: the refusal of ref-scales 1,1 says what the scales must be" \
+  grep -q "ERROR ref-scales 1,1: .*The reference scales “1,1” cannot be used: give “auto”, or scales greater than 0 and at most 1" "$T/scriptfu.log"
 
 # 1b. a memory budget that no tiles fit (1 MiB): refused before a pixel is
 #     read, the image unchanged, and the message says why (the limit, where
@@ -121,9 +124,10 @@ check "memory budget: the refusal says what REFSR_MEMORY_BUDGET_MIB must be" \
 check "refsr command: RGB" "$REFSR" --weights "$W" -r "$T/ref.png" -o "$T/cli-rgb.png" "$T/lr.png"
 check "refsr command: grey" "$REFSR" --weights "$W" -r "$T/ref-grey.png" -o "$T/cli-grey.png" "$T/lr-grey.png"
 check "refsr command: self-reference" "$REFSR" --weights "$W" -r "$T/lr.png" -o "$T/cli-self.png" "$T/lr.png"
+check "refsr command: reference as is, exact search" "$REFSR" --weights "$W" -r "$T/ref.png" --ref-scales 1 --search exact -o "$T/cli-scale1.png" "$T/lr.png"
 
 # 3. in German, French and Spanish, with a memory budget of 1 GiB: the
-#    menu label and eight refusals — a layer too large for the budget even
+#    menu label and nine refusals — a layer too large for the budget even
 #    in the smallest tiles with the smallest reference, tiles chosen too
 #    large when automatic ones would fit (both with the fixture layer as
 #    reference), a reference that makes the run too large, a layer and a
@@ -131,7 +135,7 @@ check "refsr command: self-reference" "$REFSR" --weights "$W" -r "$T/lr.png" -o 
 #    own reference (these six from the sizes alone, before a pixel is
 #    read; the large layers are never filled, so GIMP holds no memory for
 #    them), a file the engine's loader rejects, a reference the plug-in
-#    finds too small —,
+#    finds too small, reference scales given twice —,
 #    each the msgstr of po/LANG.po in full with its numbers filled in; in
 #    the first language also the command's grey output converted the way
 #    GIMP converts to grey.  The sizes: 11000 x 11000 (121 megapixels)
@@ -165,7 +169,8 @@ square, square_layer = blank("quadrat", 1024, 1024)
 huge, huge_layer = blank("riesig", 12000, 12000)
 big_ref, big_ref_layer = blank("weit", 5000, 5000)
 huge_ref, huge_ref_layer = blank("enorm", 6000, 6000)
-def refusal(tag, weights, reference=None, target=image, tile_size=0):
+def refusal(tag, weights, reference=None, target=image, tile_size=0,
+            ref_scales="auto"):
     config = proc.create_config()
     config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
     config.set_property("image", target)
@@ -173,6 +178,7 @@ def refusal(tag, weights, reference=None, target=image, tile_size=0):
     config.set_property("weights-file", Gio.File.new_for_path(weights))
     config.set_property("reference-layer", reference)
     config.set_property("tile-size", tile_size)
+    config.set_property("ref-scales", ref_scales)
     values = proc.run(config)
     print("STATUS-" + tag, values.index(0).value_nick)
     print("MESSAGE-" + tag, values.index(1) if values.length() > 1 else "")
@@ -185,6 +191,7 @@ refusal("PIXELS-REF", "$W", huge_ref_layer)
 refusal("PIXELS-SELF", "$W", None, huge_ref)
 refusal("WEIGHTS", "$T/lr.png")
 refusal("TINY", "$W", tiny_layer)
+refusal("SCALES", "$W", small, ref_scales="1,1")
 if os.path.exists("$T/cli-grey.png") and not os.path.exists("$T/cli-grey-y.png"):
     grey = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, path("cli-grey.png"))
     grey.convert_grayscale()
@@ -225,8 +232,11 @@ for spec in de:de_DE:German fr:fr_FR:French es:es_ES:Spanish; do
   check "$name: a too small reference is refused in $name" \
     $POMATCH "$po" "$log" MESSAGE-TINY "The reference layer “%s” is %d × %d pixels; a reference must be at least %d × %d.  Choose a larger reference layer." \
     winzig 2 2 "*" "*"
-  check "$name: the eight refusals are PDB execution errors" \
-    test "$(grep -c '^STATUS-[A-Z-]* execution-error$' "$log")" -eq 8
+  check "$name: reference scales that cannot be used are refused, translated" \
+    $POMATCH "$po" "$log" MESSAGE-SCALES "The reference scales “%s” cannot be used: give “auto”, or scales greater than 0 and at most 1 separated by commas, each once and at most %d of them, such as 1,0.5 (%s)." \
+    1,1 8 "*"
+  check "$name: the nine refusals are PDB execution errors" \
+    test "$(grep -c '^STATUS-[A-Z-]* execution-error$' "$log")" -eq 9
   grep '^\(LABEL\|STATUS\|MESSAGE\)' "$log" | sed 's/^/# /'
 done
 
@@ -244,6 +254,10 @@ check "RGB equals the refsr command exactly" \
   $COMPARE colour "$T/plugin-rgb.png" "$T/cli-rgb.png"
 check "16-bit is the refsr command's output before its 8-bit rounding" \
   $COMPARE deep "$T/plugin-16.png" "$T/cli-rgb.png" 0.001
+check "pool: a reference and its copy give the single reference's pixels exactly" \
+  $COMPARE colour "$T/plugin-twin.png" "$T/plugin-rgb.png"
+check "ref-scales 1, exact search: equals the refsr command's with the same options exactly" \
+  $COMPARE colour "$T/plugin-scale1.png" "$T/cli-scale1.png"
 check "self-reference equals the refsr command exactly" \
   $COMPARE colour "$T/plugin-self.png" "$T/cli-self.png"
 check "grey equals the refsr command's output made grey, exactly" \
