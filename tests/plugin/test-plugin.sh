@@ -242,8 +242,9 @@ done
 
 # 4. pixels: the plug-in's layers against the command's images.  On 8-bit
 #    images at 4x the plug-in writes the engine's own 8-bit output, so
-#    RGB, self-reference, the colour of the alpha case, and grey (GIMP
-#    makes grey of that same RGB both times) must be identical.  A 16-bit
+#    RGB, self-reference and the colour of the alpha case must be
+#    identical, and grey (GIMP makes grey of that same RGB both times)
+#    within the rounding of GIMP's own conversion.  A 16-bit
 #    image keeps the engine's unrounded float output (its input, made from
 #    the same 8-bit PNG, is reduced to the same 8 bits as the command's), so
 #    every 16-bit value must lie within the command's 8-bit rounding step.
@@ -260,8 +261,11 @@ check "ref-scales 1, exact search: equals the refsr command's with the same opti
   $COMPARE colour "$T/plugin-scale1.png" "$T/cli-scale1.png"
 check "self-reference equals the refsr command exactly" \
   $COMPARE colour "$T/plugin-self.png" "$T/cli-self.png"
-check "grey equals the refsr command's output made grey, exactly" \
-  $COMPARE colour "$T/plugin-grey.png" "$T/cli-grey-y.png"
+# GIMP makes grey of the same RGB in two sessions, and babl picks its
+# RGB-to-grey routine by timing them: under load a value now and then
+# rounds the other way (1 in 12288 seen).  Within one level, then.
+check "grey equals the refsr command's output made grey, within 1/255" \
+  $COMPARE close "$T/plugin-grey.png" "$T/cli-grey-y.png" 1 60
 check "alpha: colour equals the refsr command exactly" \
   $COMPARE colour "$T/plugin-alpha.png" "$T/cli-rgb.png"
 check "alpha: enlarged 4x from the layer's own" \
