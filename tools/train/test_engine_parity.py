@@ -68,7 +68,8 @@ def top2_margin(model, lrsr, refsr):
 def check(refsr_cli, weights, lr_png, ref_png, lr, ref, tmp):
     dump = os.path.join(tmp, "dump.safetensors")
     subprocess.run([refsr_cli, "-q", "--threads", "1", "--weights", weights,
-                    "-r", ref_png, "-o", os.path.join(tmp, "sr.png"),
+                    "-r", ref_png, "--ref-scales", "1", "--search", "exact",
+                    "-o", os.path.join(tmp, "sr.png"),
                     "--dump", dump, lr_png], check=True)
     c, _ = st_io.read(dump)
     model = load_model(weights)
