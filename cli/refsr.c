@@ -678,7 +678,7 @@ super_resolve (const CliArgs *args, GError **error)
 {
   RefsrIoImage lr = { 0 };
   int n_refs = (int) g_strv_length (args->references);
-  RefsrIoImage *refs = g_new0 (RefsrIoImage, n_refs);
+  RefsrIoImage *refs = NULL;
   RefsrModel *model = NULL;
   RefsrResult *result = NULL;
   RefsrOptions options = REFSR_OPTIONS_INIT;
@@ -697,6 +697,7 @@ super_resolve (const CliArgs *args, GError **error)
       g_free (output);
       return FALSE;
     }
+  refs = g_new0 (RefsrIoImage, n_refs);
   options.n_threads = args->threads;
   options.cancel = &cancel_requested;
   options.keep_textures = args->dump != NULL;
