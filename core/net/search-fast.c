@@ -95,20 +95,9 @@
 /* The channel count the MAC estimates assume (LTE lv3). */
 #define ESTIMATE_CHANNELS 256
 
-/* The dot products are the hot loop; let them use the widest vectors the
- * CPU has.  The PARTIAL_SUMS partial sums fix the order of the additions in
- * the source, and there is no FMA in any variant, so every variant gives
- * the same bits. */
-#if defined(__x86_64__) && defined(__ELF__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define WIDEST_VECTORS \
-  __attribute__ ((target_clones ("avx512f", "avx2", "default")))
-#endif
-#endif
-#ifndef WIDEST_VECTORS
-#define WIDEST_VECTORS
-#endif
-
+/* The dot products are the hot loop, marked WIDEST_VECTORS (search.h);
+ * the PARTIAL_SUMS partial sums fix the order of the additions in the
+ * source, so every variant gives the same bits. */
 typedef struct
 {
   int pool_factor;

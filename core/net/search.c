@@ -129,19 +129,8 @@ refsr_search_ref (const RefsrTensor *query, const RefsrTensor *key,
  * (spec §10).
  * ------------------------------------------------------------------- */
 
-/* The arg-max update is the only hot loop outside the GEMM; let it use the
- * widest vectors the CPU has (same arithmetic, no FMA, so every variant
- * gives the same bits). */
-#if defined(__x86_64__) && defined(__ELF__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define WIDEST_VECTORS \
-  __attribute__ ((target_clones ("avx512f", "avx2", "default")))
-#endif
-#endif
-#ifndef WIDEST_VECTORS
-#define WIDEST_VECTORS
-#endif
-
+/* The arg-max update is the only hot loop outside the GEMM: it is
+ * marked WIDEST_VECTORS (search.h). */
 #define TILE_SIDE   62   /* LR tile interior, 64×64 with the halo */
 #define STRIP_WIDTH 126  /* reference strip interior, 128 with the halo */
 

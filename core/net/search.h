@@ -5,6 +5,20 @@
 
 #include "exec.h"
 
+/* The searches' hot loops may use the widest vectors the CPU has: a
+ * function marked so is compiled for AVX-512, AVX2 and the baseline and
+ * chosen at run time.  Without FMA contraction in those loops every
+ * variant gives the same bits. */
+#if defined(__x86_64__) && defined(__ELF__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define WIDEST_VECTORS \
+  __attribute__ ((target_clones ("avx512f", "avx2", "default")))
+#endif
+#endif
+#ifndef WIDEST_VECTORS
+#define WIDEST_VECTORS
+#endif
+
 /* For every LR position p of query (C×h×w, LTE lv3 of LR↑), finds the
  * reference position q of key (C×Hr×Wr, lv3 of Ref↓↑) whose 3×3 feature
  * patch (zero padded) has the highest cosine similarity with p's patch.
