@@ -1323,7 +1323,8 @@ refsr_plug_in_run (GimpProcedure *procedure, GimpRunMode run_mode,
       /* the options the run will have, but for the tile size, which the
        * dialog takes from its own setting */
       init_options (&settings, &options);
-      if (!refsr_dialog_run (procedure, config, drawables[0], &options))
+      if (!refsr_dialog_run (procedure, config, drawables[0], &options,
+                             NULL))
         return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL,
                                                  NULL);
     }

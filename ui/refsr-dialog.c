@@ -560,7 +560,8 @@ static const char *const watched[] = {
 
 gboolean
 refsr_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
-                  GimpDrawable *target, const RefsrOptions *options)
+                  GimpDrawable *target, const RefsrOptions *options,
+                  const char *reference_note)
 {
   DialogState state = { config, target, *options, { 0 }, NULL, NULL };
   GtkWidget *dialog, *content, *references;

@@ -41,9 +41,12 @@ gboolean refsr_parse_ref_scales (const char *text, RefsrOptions *options,
  * with (tiles handed out as they are done), max_memory being the whole
  * budget and the tile size coming from config: the hint estimates the run
  * with the engine's share of the budget, as the plug-in's own check does.
+ * reference_note (may be NULL) says which reference config holds and why
+ * (refsr_default_reference's sentence, or that the last one is gone).
  * Returns FALSE when the user cancelled. */
 gboolean refsr_dialog_run (GimpProcedure *procedure,
                            GimpProcedureConfig *config, GimpDrawable *target,
-                           const RefsrOptions *options);
+                           const RefsrOptions *options,
+                           const char *reference_note);
 
 #endif /* REFSR_DIALOG_H */

@@ -21,6 +21,10 @@ refsr_tile_margins (RefsrTileMargins *margins)
   /* The same 10 pixels of the LTE, rounded up to the pooling grid. */
   margins->reference = 12;
   margins->align = 4;
+  /* A tile reads LR↑ of the whole image; a crop's LR↑ differs from it
+   * within Pillow's bicubic support (2 LR pixels) of the cut edge, which
+   * the reconstruction's context (the larger one) must not reach. */
+  margins->crop = MAX (margins->search, margins->reconstruct) + 2;
 }
 
 RefsrRect *

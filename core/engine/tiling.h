@@ -21,6 +21,9 @@ typedef struct
                    * reference's texture features: exact */
   int align;      /* strips and regions start on multiples of this, so
                    * the LTE's pooling grid stays the image's */
+  int crop;       /* LR pixels around a region run on a crop of the LR
+                   * image (refsr_run_region): what a tile needs, plus
+                   * what the crop's own LR↑ gets wrong near its edge */
 } RefsrTileMargins;
 
 void refsr_tile_margins (RefsrTileMargins *margins);

@@ -309,6 +309,33 @@ RefsrResult *refsr_run_with_reference (const RefsrModel *model,
                                        GError **error);
 void refsr_result_free (RefsrResult *result);
 
+/* A rectangle of the LR image, in LR pixels. */
+typedef struct
+{
+  int x, y, width, height;
+} RefsrRegion;
+
+/* The part of a lr_width × lr_height image that refsr_run_region reads to
+ * enlarge region: region grown by the context a tile carries (README
+ * "Tiles"), clipped to the image.  FALSE with REFSR_ERROR_INVALID_INPUT
+ * when region is empty or not wholly inside the image. */
+gboolean refsr_region_context (int lr_width, int lr_height,
+                               const RefsrRegion *region,
+                               RefsrRegion *context, GError **error);
+
+/* Enlarges only region of lr, for a preview: runs the part of lr that
+ * refsr_region_context names against the prepared reference and keeps
+ * region's part.  The result is region-sized (width = 4 × region->width,
+ * lr_width = region->width, S region's; idx and the T maps NULL); its
+ * pixels are within 2/255 of those a whole-image run with the same
+ * reference and options gives there, away from that run's tile borders,
+ * when both search exactly (a fast search may pick other, as relevant,
+ * patches).  options->tile_done must be NULL. */
+RefsrResult *refsr_run_region (const RefsrModel *model, const RefsrImage *lr,
+                               const RefsrRegion *region,
+                               RefsrReference *reference,
+                               const RefsrOptions *options, GError **error);
+
 /* Resizes in to width × height as Pillow's Image.resize (..., BICUBIC)
  * does, bit-exactly: a bicubic (a = -0.5) whose support widens with the
  * reduction, so that it antialiases; for a 2× or 3× result from the 4×
