@@ -18,6 +18,7 @@
 
 #define PLUG_IN_PROC   "plug-in-refsr"
 #define PLUG_IN_BINARY "refsr"
+#define HELP_DOMAIN    "refsr-help"
 
 /* The reference of the last interactive run, kept in auxiliary arguments:
  * GIMP cannot save the layer argument itself, and an item's ID lasts only
@@ -143,9 +144,50 @@ limit_gegl_cache (void)
     g_object_set (gegl_config (), "tile-cache-size", share, NULL);
 }
 
+/* The help pages' folder (holding en/gimp-help.xml), looked for as the
+ * built-in model is: beside the plug-in (a per-user install), in the
+ * source tree (a plug-in of this build folder), in the installed data. */
+static GFile *
+help_folder (void)
+{
+  char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  char *dir = exe != NULL ? g_path_get_dirname (exe) : NULL;
+  char *candidates[] = {
+    dir != NULL ? g_build_filename (dir, "help", NULL) : NULL,
+    dir != NULL && g_str_has_prefix (dir, REFSR_BUILD_ROOT "/")
+      ? g_build_filename (REFSR_SOURCE_ROOT, "data", "help", NULL) : NULL,
+    g_build_filename (REFSR_DATADIR, "help", NULL)
+  };
+  GFile *found = NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (candidates); i++)
+    {
+      char *map = candidates[i] != NULL
+          ? g_build_filename (candidates[i], "en", "gimp-help.xml", NULL)
+          : NULL;
+
+      if (found == NULL && map != NULL
+          && g_file_test (map, G_FILE_TEST_IS_REGULAR))
+        found = g_file_new_for_path (candidates[i]);
+      g_free (map);
+      g_free (candidates[i]);
+    }
+  g_free (dir);
+  g_free (exe);
+  return found;
+}
+
 static GList *
 refsr_plug_in_query_procedures (GimpPlugIn *plug_in)
 {
+  /* GIMP then maps the dialog's help ID, the procedure's name, to a page
+   * through HELP_FOLDER/LANG/gimp-help.xml instead of asking for its own
+   * user manual. */
+  GFile *help = help_folder ();
+
+  if (help != NULL)
+    gimp_plug_in_set_help_domain (plug_in, HELP_DOMAIN, help);
+  g_clear_object (&help);
   return g_list_append (NULL, g_strdup (PLUG_IN_PROC));
 }
 
