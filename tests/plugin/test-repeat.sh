@@ -1,5 +1,5 @@
 #!/bin/sh
-# test-repeat.sh GIMP-CONSOLE PLUG-IN — the reference across runs, in a
+# test-repeat.sh GIMP-CONSOLE PLUG-IN [GIMP-GUI] — the reference across runs, in a
 # real, headless GIMP 3 with a fresh profile: Filters ▸ Repeat
 # (RUN-WITH-LAST-VALS) and Re-Show use the values GIMP saved after the
 # last interactive run, where it cannot save a layer.  An interactive run
@@ -7,13 +7,16 @@
 # hook REFSR_TEST_ACCEPT_DIALOG=1 accepts the dialog unseen, with the
 # values it would have opened with (repeat.scm says what is checked).
 # Also checked: no "couldn't serialize" warning from GIMP, the message of
-# a repeat whose reference is gone, and the help domain in pluginrc.
+# a repeat whose reference is gone, and the help domain in pluginrc; with
+# GIMP-GUI (gimp-3.0) and xvfb-run, that GIMP's help system opens the help
+# page for the dialog's help ID (in a stand-in web browser).
 # TAP output; GIMP-CONSOLE "" (none found when configured): a skip, or a
 # failure under CI=true.
 # Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later
 set -u
 GIMP=$1
 PLUGIN=$2
+GUI=${3:-}
 echo "TAP version 13"
 if [ -z "$GIMP" ] || [ ! -x "$GIMP" ]; then
   why="gimp-console-3.0 was not found when the build was configured (install gimp, then reconfigure)"
@@ -79,5 +82,36 @@ check "the reference is remembered in the saved last values" \
   grep -rq 'last-reference-name "Sharp photo"' "$T/home/.config/GIMP/3.0/plug-in-settings"
 check "the help domain is registered with the help pages' folder" \
   grep -q "refsr-help.*file://$dir/help" "$T/home/.config/GIMP/3.0/pluginrc"
+# The help: what the dialog's Help button asks for, gimp-help with the
+# plug-in's domain and the procedure's name, in a GIMP with a display.
+# The "web browser" is a script that writes down the address it is given.
+help_opens_page() {
+  H=$T/home
+  apps=$H/.local/share/applications
+  mkdir -p "$apps"
+  printf '#!/bin/sh\necho "$@" >>"%s"\n' "$T/opened" >"$T/browser"
+  chmod +x "$T/browser"
+  printf '[Desktop Entry]\nType=Application\nName=Stand-in\nExec=%s %%u\nMimeType=text/html;\n' \
+    "$T/browser" >"$apps/stand-in.desktop"
+  printf '[Default Applications]\ntext/html=stand-in.desktop\n' >"$H/.config/mimeapps.list"
+  echo '(help-browser web-browser)' >>"$H/.config/GIMP/3.0/gimprc"
+  HOME=$H XDG_CONFIG_HOME=$H/.config XDG_DATA_HOME=$H/.local/share \
+    LANG=C.UTF-8 LC_ALL= LANGUAGE= timeout 120 xvfb-run -a \
+    env -u G_DEBUG "$GUI" -d -f --batch-interpreter=plug-in-script-fu-eval \
+    -b '(gimp-help "refsr-help" "plug-in-refsr")' </dev/null >"$T/gui.log" 2>&1 &
+  gui=$!
+  i=0
+  while [ $i -lt 100 ] && [ ! -s "$T/opened" ]; do sleep 1; i=$((i + 1)); done
+  kill "$gui" 2>/dev/null
+  wait "$gui" 2>/dev/null
+  cat "$T/opened" 2>/dev/null
+  grep -q "plug-ins/refsr/help/en/refsr.html" "$T/opened" 2>/dev/null
+}
+if [ -n "$GUI" ] && [ -x "$GUI" ] && command -v xvfb-run >/dev/null; then
+  check "Help opens the plug-in's page (help/en/refsr.html)" help_opens_page
+else
+  n=$((n + 1))
+  echo "ok $n - Help opens the plug-in's page # SKIP needs gimp-3.0 and xvfb-run"
+fi
 echo "1..$n"
 [ $fails -eq 0 ]
