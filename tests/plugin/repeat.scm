@@ -7,29 +7,7 @@
 ; for New image and New layer.
 ; Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later
 (load (string-append HERE "/plugin-lib.scm"))
-
-(define (new-layer image name w h fill)
-  (let ((layer (car (gimp-layer-new image name w h RGB-IMAGE 100
-                                    LAYER-MODE-NORMAL))))
-    (gimp-image-insert-layer image layer 0 0)
-    (gimp-drawable-fill layer fill)
-    layer))
-
-(define (selected image) (car (gimp-image-get-selected-layers image)))
-(define (only-selected? image layer)
-  (let ((chosen (selected image)))
-    (and (= (vector-length chosen) 1) (= (vector-ref chosen 0) layer))))
-
-; GIMP makes layer names unique with " #1" and so on: the name is checked
-; up to that, which TAP would read as a directive.
-(define (report-name-base name item expected)
-  (let* ((actual (name-of item))
-         (n (string-length expected)))
-    (report (string-append name ": " expected)
-            (and (>= (string-length actual) n)
-                 (string=? (substring actual 0 n) expected)
-                 (or (= (string-length actual) n)
-                     (string=? (substring actual n (+ n 2)) " #"))))))
+(load (string-append HERE "/repeat-lib.scm"))
 
 (define (run mode image target)
   (car (plug-in-refsr #:run-mode mode #:image image
@@ -88,4 +66,13 @@
                       #:confidence-map TRUE)))
 (report "new layer: the result, not the confidence map, is selected"
         (only-selected? small new-layer-result))
+;  (f) kept across a restart of GIMP (repeat-restart.scm goes on): the
+;      last interactive run, on an image saved as XCF
+(define kept (car (gimp-image-new 24 24 RGB)))
+(new-layer kept "Far reference" 40 40 FILL-FOREGROUND)
+(define kept-target (new-layer kept "Kept" 24 24 FILL-WHITE))
+(report-name "interactive run before the restart"
+             (run RUN-INTERACTIVE kept kept-target)
+             "Reference SR ×4 (ref: Far reference)")
+(gimp-file-save RUN-NONINTERACTIVE kept (path "kept.xcf") -1)
 (report "repeat batch: done" #t)

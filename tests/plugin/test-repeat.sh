@@ -5,7 +5,8 @@
 # last interactive run, where it cannot save a layer.  An interactive run
 # needs the dialog, and gimp-console has no display: the plug-in's test
 # hook REFSR_TEST_ACCEPT_DIALOG=1 accepts the dialog unseen, with the
-# values it would have opened with (repeat.scm says what is checked).
+# values it would have opened with (repeat.scm and repeat-restart.scm,
+# a second session with the same profile, say what is checked).
 # Also checked: no "couldn't serialize" warning from GIMP, the message of
 # a repeat whose reference is gone, and the help domain in pluginrc; with
 # GIMP-GUI (gimp-3.0) and xvfb-run, that GIMP's help system opens the help
@@ -57,29 +58,35 @@ cp -R "$HERE/../../data/help" "$dir/help"
 
 # Interactive runs read no arguments: the built-in model is the fixture.
 # G_DEBUG is dropped as in test-plugin.sh (GIMP's own criticals at quit).
-HOME=$T/home LANG=C.UTF-8 LC_ALL= LANGUAGE= REFSR_TEST_ACCEPT_DIALOG=1 \
-  REFSR_WEIGHTS=$W timeout 300 env -u G_DEBUG "$GIMP" -i -f -d --quit \
-  --batch-interpreter=plug-in-script-fu-eval \
-  -b "(define T \"$T\") (define W \"$W\") (define HERE \"$HERE\") (load \"$HERE/repeat.scm\")" \
-  </dev/null >"$T/log" 2>&1
-status=$?
-grep -o '\(PASS\|FAIL\) .*' "$T/log" >"$T/verdicts"
-while read -r verdict what; do
-  if [ "$verdict" = PASS ]; then result ok "$what"; else result fail "$what"; fi
-done <"$T/verdicts"
-if [ $status -ne 0 ] || ! grep -q 'repeat batch: done' "$T/verdicts"; then
-  result fail "the Script-Fu batch ran to its end (exit $status)" "$T/log"
-fi
-if grep -q "couldn't serialize" "$T/log"; then
-  grep "couldn't serialize" "$T/log" >"$T/out"
+run_batch() {   # run_batch SCRIPT LOG LAST-VERDICT: one GIMP session
+  HOME=$T/home LANG=C.UTF-8 LC_ALL= LANGUAGE= REFSR_TEST_ACCEPT_DIALOG=1 \
+    REFSR_WEIGHTS=$W timeout 300 env -u G_DEBUG "$GIMP" -i -f -d --quit \
+    --batch-interpreter=plug-in-script-fu-eval \
+    -b "(define T \"$T\") (define W \"$W\") (define HERE \"$HERE\") (load \"$HERE/$1\")" \
+    </dev/null >"$2" 2>&1
+  status=$?
+  grep -o '\(PASS\|FAIL\) .*' "$2" >"$T/verdicts"
+  while read -r verdict what; do
+    if [ "$verdict" = PASS ]; then result ok "$what"; else result fail "$what"; fi
+  done <"$T/verdicts"
+  if [ $status -ne 0 ] || ! grep -q "$3" "$T/verdicts"; then
+    result fail "$1 ran to its end (exit $status)" "$2"
+  fi
+}
+run_batch repeat.scm "$T/log" 'repeat batch: done'
+run_batch repeat-restart.scm "$T/log2" 'restart batch: done'
+if grep -q "couldn't serialize" "$T/log" "$T/log2"; then
+  grep -h "couldn't serialize" "$T/log" "$T/log2" >"$T/out"
   result fail "GIMP saved the last values without \"couldn't serialize\"" "$T/out"
 else
   result ok "GIMP saved the last values without \"couldn't serialize\""
 fi
+check "the repeat after a restart found its reference (no fallback message)" \
+  sh -c "! grep 'is no longer open' '$T/log2'"
 check "the repeat without its reference says so" \
   grep -q "The reference used last time, “Sharp photo”, is no longer open; this run used “Decoy” instead." "$T/log"
 check "the reference is remembered in the saved last values" \
-  grep -rq 'last-reference-name "Sharp photo"' "$T/home/.config/GIMP/3.0/plug-in-settings"
+  grep -rq 'last-reference-name "Far reference"' "$T/home/.config/GIMP/3.0/plug-in-settings"
 check "the help domain is registered with the help pages' folder" \
   grep -q "refsr-help.*file://$dir/help" "$T/home/.config/GIMP/3.0/pluginrc"
 # The help: what the dialog's Help button asks for, gimp-help with the
