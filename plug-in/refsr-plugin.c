@@ -14,9 +14,20 @@
 #include "refsr.h"
 #include "refsr-dialog.h"
 #include "refsr-gegl.h"
+#include "refsr-reference.h"
 
 #define PLUG_IN_PROC   "plug-in-refsr"
 #define PLUG_IN_BINARY "refsr"
+#define HELP_DOMAIN    "refsr-help"
+
+/* The reference of the last interactive run, kept in auxiliary arguments:
+ * GIMP cannot save the layer argument itself, and an item's ID lasts only
+ * one session, hence the tattoo and the names as well. */
+#define LAST_REFERENCE_SET    "last-reference-set"
+#define LAST_REFERENCE_ID     "last-reference-id"
+#define LAST_REFERENCE_TATTOO "last-reference-tattoo"
+#define LAST_REFERENCE_NAME   "last-reference-name"
+#define LAST_REFERENCE_IMAGE  "last-reference-image"
 
 typedef enum
 {
@@ -133,9 +144,50 @@ limit_gegl_cache (void)
     g_object_set (gegl_config (), "tile-cache-size", share, NULL);
 }
 
+/* The help pages' folder (holding en/gimp-help.xml), looked for as the
+ * built-in model is: beside the plug-in (a per-user install), in the
+ * source tree (a plug-in of this build folder), in the installed data. */
+static GFile *
+help_folder (void)
+{
+  char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  char *dir = exe != NULL ? g_path_get_dirname (exe) : NULL;
+  char *candidates[] = {
+    dir != NULL ? g_build_filename (dir, "help", NULL) : NULL,
+    dir != NULL && g_str_has_prefix (dir, REFSR_BUILD_ROOT "/")
+      ? g_build_filename (REFSR_SOURCE_ROOT, "data", "help", NULL) : NULL,
+    g_build_filename (REFSR_DATADIR, "help", NULL)
+  };
+  GFile *found = NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (candidates); i++)
+    {
+      char *map = candidates[i] != NULL
+          ? g_build_filename (candidates[i], "en", "gimp-help.xml", NULL)
+          : NULL;
+
+      if (found == NULL && map != NULL
+          && g_file_test (map, G_FILE_TEST_IS_REGULAR))
+        found = g_file_new_for_path (candidates[i]);
+      g_free (map);
+      g_free (candidates[i]);
+    }
+  g_free (dir);
+  g_free (exe);
+  return found;
+}
+
 static GList *
 refsr_plug_in_query_procedures (GimpPlugIn *plug_in)
 {
+  /* GIMP then maps the dialog's help ID, the procedure's name, to a page
+   * through HELP_FOLDER/LANG/gimp-help.xml instead of asking for its own
+   * user manual. */
+  GFile *help = help_folder ();
+
+  if (help != NULL)
+    gimp_plug_in_set_help_domain (plug_in, HELP_DOMAIN, help);
+  g_clear_object (&help);
   return g_list_append (NULL, g_strdup (PLUG_IN_PROC));
 }
 
@@ -163,7 +215,7 @@ add_arguments (GimpProcedure *procedure)
       _("R_eference layer"),
       _("A sharp photo of the same scene or material; none: the layer is "
         "its own reference"),
-      TRUE, G_PARAM_READWRITE);
+      TRUE, G_PARAM_READWRITE | GIMP_PARAM_DONT_SERIALIZE);
   gimp_procedure_add_choice_argument (procedure, "scale", _("Sc_ale"),
       _("Enlargement factor; 2x and 3x reduce the 4x result with GIMP's "
         "high-quality interpolation"),
@@ -224,6 +276,28 @@ add_arguments (GimpProcedure *procedure)
       _("The enlarged layer"), FALSE, G_PARAM_READWRITE);
 }
 
+/* Never shown to users (no dialog or PDB entry lists auxiliary
+ * arguments), hence untranslated. */
+static void
+add_reference_memory (GimpProcedure *procedure)
+{
+  gimp_procedure_add_boolean_aux_argument (procedure, LAST_REFERENCE_SET,
+      "Reference remembered",
+      "Whether the last-reference arguments hold an interactive run's "
+      "choice", FALSE, G_PARAM_READWRITE);
+  gimp_procedure_add_int_aux_argument (procedure, LAST_REFERENCE_ID,
+      "Last reference's ID", "0: the layer was its own reference",
+      0, G_MAXINT, 0, G_PARAM_READWRITE);
+  gimp_procedure_add_int_aux_argument (procedure, LAST_REFERENCE_TATTOO,
+      "Last reference's tattoo", "Kept in XCF files, across sessions",
+      0, G_MAXINT, 0, G_PARAM_READWRITE);
+  gimp_procedure_add_string_aux_argument (procedure, LAST_REFERENCE_NAME,
+      "Last reference's name", "The layer's name", "", G_PARAM_READWRITE);
+  gimp_procedure_add_string_aux_argument (procedure, LAST_REFERENCE_IMAGE,
+      "Last reference's image", "The name of the layer's image", "",
+      G_PARAM_READWRITE);
+}
+
 static GimpProcedure *
 refsr_plug_in_create_procedure (GimpPlugIn *plug_in, const gchar *name)
 {
@@ -250,6 +324,7 @@ refsr_plug_in_create_procedure (GimpPlugIn *plug_in, const gchar *name)
   gimp_procedure_set_attribution (procedure, "the refsr authors",
                                   "the refsr authors", "2026");
   add_arguments (procedure);
+  add_reference_memory (procedure);
   return procedure;
 }
 
@@ -1223,6 +1298,16 @@ copy_layer (GimpLayer *layer, GimpImage *image)
   return copy;
 }
 
+/* GIMP selects each layer it inserts, the hidden confidence map last;
+ * the user wants to see and work on the result. */
+static gboolean
+select_layer (GimpImage *image, GimpLayer *layer)
+{
+  const GimpLayer *layers[] = { layer, NULL };
+
+  return gimp_image_set_selected_layers (image, layers);
+}
+
 /* A new image of the result's size, precision and colour profile, with
  * copies of the layers; it starts with a clean undo history. */
 static GimpLayer *
@@ -1251,6 +1336,7 @@ apply_as_new_image (const RefsrSettings *settings, NewLayers *layers,
   discard_new_layers (layers);
   if (ok
       && insert_new_layers (image, NULL, 0, &copies, failed, error)
+      && select_layer (image, copies.result)
       && gimp_image_undo_enable (image)
       && (run_mode == GIMP_RUN_NONINTERACTIVE
           || gimp_display_new (image) != NULL))
@@ -1301,36 +1387,230 @@ enlarge (const RefsrSettings *settings, GimpRunMode run_mode, GError **error)
   return layer;
 }
 
+/* Whether item is the layer called name with this tattoo. */
+static gboolean
+is_remembered_layer (GimpItem *item, int tattoo, const char *name)
+{
+  char *item_name;
+  gboolean same;
+
+  if (item == NULL || !GIMP_IS_LAYER (item) || gimp_item_is_group (item)
+      || (int) gimp_item_get_tattoo (item) != tattoo)
+    return FALSE;
+  item_name = gimp_item_get_name (item);
+  same = g_strcmp0 (item_name, name) == 0;
+  g_free (item_name);
+  return same;
+}
+
+/* After a restart of GIMP the ID names another item or none, but a layer
+ * of a reopened XCF keeps its tattoo; an image of the same name wins
+ * over others that happen to hold a layer of that tattoo and name. */
+static GimpLayer *
+find_by_tattoo (int tattoo, const char *name, const char *image_name)
+{
+  GimpImage **images = gimp_get_images ();
+  GimpLayer *found = NULL;
+
+  for (int i = 0; tattoo > 0 && images != NULL && images[i] != NULL; i++)
+    {
+      GimpLayer *layer = gimp_image_get_layer_by_tattoo (images[i], tattoo);
+      char *this_name;
+
+      if (!is_remembered_layer (GIMP_ITEM (layer), tattoo, name))
+        continue;
+      this_name = gimp_image_get_name (images[i]);
+      if (found == NULL || g_strcmp0 (this_name, image_name) == 0)
+        found = layer;
+      g_free (this_name);
+    }
+  g_free (images);
+  return found;
+}
+
+/* The remembered layer while it is open, else NULL. */
+static GimpLayer *
+find_remembered (int id, int tattoo, const char *name,
+                 const char *image_name)
+{
+  GimpItem *item = id > 0 && gimp_item_id_is_valid (id)
+                   ? gimp_item_get_by_id (id) : NULL;
+
+  if (is_remembered_layer (item, tattoo, name))
+    return GIMP_LAYER (item);
+  return find_by_tattoo (tattoo, name, image_name);
+}
+
+/* What a run with remembered values tells the user when the remembered
+ * reference is gone: proposed (how refsr_default_reference chose it) goes
+ * into the dialog; a repeat, which shows none, says what it used. */
+static char *
+fallback_note (GimpRunMode run_mode, const char *lost, GimpLayer *proposed,
+               const char *why)
+{
+  char *name, *note;
+
+  if (run_mode == GIMP_RUN_INTERACTIVE)
+    return g_strdup_printf (_("The reference used last time, “%s”, is no "
+                              "longer open.  %s"), lost, why);
+  if (proposed == NULL)
+    return g_strdup_printf (_("The reference used last time, “%s”, is no "
+                              "longer open; this run used the layer as its "
+                              "own reference."), lost);
+  name = gimp_item_get_name (GIMP_ITEM (proposed));
+  note = g_strdup_printf (_("The reference used last time, “%s”, is no "
+                            "longer open; this run used “%s” instead."),
+                          lost, name);
+  g_free (name);
+  return note;
+}
+
+/* The reference of an INTERACTIVE or WITH_LAST_VALS run: the one the last
+ * interactive run used while it is open (none, if it had none), else the
+ * proposed one.  *note receives what the user should be told, or NULL. */
+static GimpLayer *
+choose_reference (GimpProcedureConfig *config, GimpDrawable *target,
+                  GimpRunMode run_mode, char **note)
+{
+  gboolean remembered = FALSE;
+  int id = 0, tattoo = 0;
+  char *name = NULL, *image_name = NULL, *why = NULL;
+  GimpLayer *layer = NULL;
+
+  *note = NULL;
+  g_object_get (config, LAST_REFERENCE_SET, &remembered,
+                LAST_REFERENCE_ID, &id, LAST_REFERENCE_TATTOO, &tattoo,
+                LAST_REFERENCE_NAME, &name,
+                LAST_REFERENCE_IMAGE, &image_name, NULL);
+  if (remembered && name != NULL && *name != '\0')
+    layer = find_remembered (id, tattoo, name, image_name);
+  if (layer == NULL && !(remembered && (name == NULL || *name == '\0')))
+    {
+      layer = refsr_default_reference (target, &why);
+      if (remembered)
+        *note = fallback_note (run_mode, name, layer, why);
+      else if (run_mode == GIMP_RUN_INTERACTIVE)
+        *note = g_strdup (why);
+    }
+  g_free (why);
+  g_free (name);
+  g_free (image_name);
+  return layer;
+}
+
+/* Stores the run's reference for the next INTERACTIVE or WITH_LAST_VALS
+ * run (GIMP saves the values after a successful interactive run). */
+static void
+remember_reference (GimpProcedureConfig *config)
+{
+  GimpLayer *layer = NULL;
+  GimpItem *item;
+  char *name = NULL, *image_name = NULL;
+
+  g_object_get (config, "reference-layer", &layer, NULL);
+  item = layer != NULL ? GIMP_ITEM (layer) : NULL;
+  if (item != NULL)
+    {
+      GimpImage *image = gimp_item_get_image (item);
+
+      name = gimp_item_get_name (item);
+      image_name = image != NULL ? gimp_image_get_name (image) : NULL;
+    }
+  g_object_set (config, LAST_REFERENCE_SET, TRUE,
+                LAST_REFERENCE_ID, item != NULL ? gimp_item_get_id (item) : 0,
+                LAST_REFERENCE_TATTOO,
+                item != NULL ? (int) gimp_item_get_tattoo (item) : 0,
+                LAST_REFERENCE_NAME, name != NULL ? name : "",
+                LAST_REFERENCE_IMAGE, image_name != NULL ? image_name : "",
+                NULL);
+  g_free (name);
+  g_free (image_name);
+  g_clear_object (&layer);
+}
+
+/* The documented test hook (tests/plugin/test-repeat.sh): headless GIMP
+ * has no display for the dialog, and saves last values only after an
+ * interactive run. */
+static gboolean
+dialog_accepted_for_tests (void)
+{
+  return g_strcmp0 (g_getenv ("REFSR_TEST_ACCEPT_DIALOG"), "1") == 0;
+}
+
+/* The dialog, opened with the values the run will have but for the tile
+ * size, which it takes from its own setting; FALSE: cancelled. */
+static gboolean
+ask_user (GimpProcedure *procedure, GimpProcedureConfig *config,
+          GimpDrawable *target, const char *note)
+{
+  RefsrSettings none = { NULL };
+  RefsrOptions options;
+
+  if (dialog_accepted_for_tests ())
+    return TRUE;
+  gimp_ui_init (PLUG_IN_BINARY);
+  init_options (&none, &options);
+  return refsr_dialog_run (procedure, config, target, &options, note);
+}
+
+/* Edit ▸ Undo of the new layer gives back the layers selected when it was
+ * added: the layer that was enlarged, whatever else the user clicked on
+ * meanwhile. */
+static void
+select_target (const RefsrSettings *settings)
+{
+  const GimpLayer *layers[] = { settings->target, NULL };
+
+  if (settings->output == OUTPUT_NEW_LAYER)
+    gimp_image_set_selected_layers (settings->image, layers);
+}
+
 static GimpValueArray *
 refsr_plug_in_run (GimpProcedure *procedure, GimpRunMode run_mode,
                    GimpImage *image, GimpDrawable **drawables,
                    GimpProcedureConfig *config, gpointer run_data)
 {
   RefsrSettings settings = { NULL };
-  RefsrOptions options;
   GimpLayer *layer = NULL;
   GError *error = NULL;
   GimpValueArray *values;
+  char *note = NULL;
+  gboolean accepted;
 
   gegl_init (NULL, NULL);
   limit_gegl_cache ();
   if (!check_target (image, drawables, &error))
     return gimp_procedure_new_return_values (procedure,
                                              GIMP_PDB_EXECUTION_ERROR, error);
+  /* GIMP restores no layer from the last values: the reference is
+   * looked up again.  A script's unset reference means self-reference. */
+  if (run_mode != GIMP_RUN_NONINTERACTIVE)
+    g_object_set (config, "reference-layer",
+                  choose_reference (config, drawables[0], run_mode, &note),
+                  NULL);
   if (run_mode == GIMP_RUN_INTERACTIVE)
     {
-      gimp_ui_init (PLUG_IN_BINARY);
-      /* the options the run will have, but for the tile size, which the
-       * dialog takes from its own setting */
-      init_options (&settings, &options);
-      if (!refsr_dialog_run (procedure, config, drawables[0], &options,
-                             NULL))
+      accepted = ask_user (procedure, config, drawables[0], note);
+      g_free (note);
+      if (!accepted)
         return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL,
                                                  NULL);
+      remember_reference (config);
+    }
+  else if (note != NULL)
+    {
+      gimp_message (note);
+      g_free (note);
     }
   read_settings (config, image, GIMP_LAYER (drawables[0]), &settings);
   if (check_parents_unlocked (&settings, &error))
-    layer = enlarge (&settings, run_mode, &error);
+    {
+      select_target (&settings);
+      layer = enlarge (&settings, run_mode, &error);
+      /* not the hidden confidence map, which GIMP selected last */
+      if (layer != NULL && settings.output == OUTPUT_NEW_LAYER)
+        select_layer (image, layer);
+    }
   clear_settings (&settings);
   gimp_progress_end ();
   if (layer == NULL)

@@ -7,6 +7,7 @@
 #   PROFILE/plug-ins/refsr/refsr                                  the plug-in
 #   PROFILE/plug-ins/refsr/locale/LANG/LC_MESSAGES/gimp30-refsr.mo its translations
 #   PROFILE/plug-ins/refsr/refsr-default.safetensors              the built-in model
+#   PROFILE/plug-ins/refsr/help/LANG/...                          its help pages
 #
 # PROFILE is $GIMP3_DIRECTORY (a relative one is taken under $HOME), else
 # ${XDG_CONFIG_HOME:-$HOME/.config}/GIMP/3.0, as in GIMP's gimp_directory().
@@ -57,4 +58,10 @@ if [ -f "$model" ]; then
 else
   say "no built-in model in $source_dir/data: the plug-in will need a weights file"
 fi
+for page in "$source_dir"/data/help/*/*; do
+  [ -f "$page" ] || continue
+  lang=$(basename "$(dirname "$page")")
+  mkdir -p "$dest/help/$lang"
+  put "$page" "$dest/help/$lang/$(basename "$page")" 644
+done
 echo "installed the refsr plug-in in $dest"
