@@ -470,20 +470,22 @@ update_same_image_note (DialogState *state)
 {
   GimpLayer *reference = NULL;
   gboolean use_all = FALSE, shown_note = FALSE;
-  GimpImage *image = gimp_item_get_image (GIMP_ITEM (state->target));
+  gint image_id = gimp_image_get_id (gimp_item_get_image (
+      GIMP_ITEM (state->target)));
   char *output = NULL;
+  GimpDrawable **pool;
+  int n;
 
   g_object_get (state->config, "reference-layer", &reference,
                 "use-all-layers", &use_all, "output", &output, NULL);
-  if (g_strcmp0 (output, "new-layer") == 0)
-    shown_note = use_all
-                 || (reference != NULL
-                     && gimp_item_get_id (GIMP_ITEM (reference))
-                        != gimp_item_get_id (GIMP_ITEM (state->target))
-                     && gimp_image_get_id (gimp_item_get_image (
-                            GIMP_ITEM (reference)))
-                        == gimp_image_get_id (image));
+  pool = refsr_pool_layers (state->target, reference, use_all, &n);
+  for (int i = 0; i < n && g_strcmp0 (output, "new-layer") == 0; i++)
+    shown_note |= gimp_item_get_id (GIMP_ITEM (pool[i]))
+                     != gimp_item_get_id (GIMP_ITEM (state->target))
+                  && gimp_image_get_id (gimp_item_get_image (
+                         GIMP_ITEM (pool[i]))) == image_id;
   gtk_widget_set_visible (state->same_image_note, shown_note);
+  g_free (pool);
   g_clear_object (&reference);
   g_free (output);
 }
