@@ -215,6 +215,7 @@ typedef struct
   gint proposed_id;
   GtkWidget *same_image_note; /* which layers a new layer's image enlarges */
   GtkWidget *builtin_button;
+  GtkFileChooser *weights_button;  /* inside GimpFileChooser */
   RefsrPreview *preview;
 } DialogState;
 
@@ -901,6 +902,10 @@ static void
 use_builtin (GtkButton *button, DialogState *state)
 {
   g_object_set (state->config, "weights-file", NULL, NULL);
+  /* GimpFileChooser hands the NULL on to its GtkFileChooserButton, which
+   * refuses it and would go on showing the file's name */
+  if (state->weights_button != NULL)
+    gtk_file_chooser_unselect_all (state->weights_button);
 }
 
 /* GimpFileChooser wraps a GtkFileChooserButton, which opens on "Recent"
@@ -916,6 +921,7 @@ tune_weights_chooser (GimpProcedureDialog *dialog, DialogState *state)
   GtkFileChooser *chooser = inner_file_chooser (widget);
   GFile *file = NULL;
 
+  state->weights_button = chooser;
   state->builtin_button = gtk_button_new_with_mnemonic (
       _("_Built-in model"));
   gtk_widget_set_tooltip_text (state->builtin_button,
