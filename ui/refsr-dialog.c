@@ -20,9 +20,9 @@
 #include "refsr-speed-store.h"
 
 /* Throughput per core assumed until a run or the preview has measured
- * this machine: a run on two AVX-512 cores measured 24 GFLOP/s a core,
- * for all the kernels' 75-85 GFLOP/s (issue 11), and older CPUs reach
- * less. */
+ * this machine: whole runs on two AVX-512 cores reached about 24 GFLOP/s
+ * a core (issue 11: 72 s where 50 GFLOP/s a core promised 35 s), and
+ * older CPUs reach less. */
 #define GUESSED_FLOPS_PER_CORE 15e9
 
 /* Measured rates vary with the image and the load: the range shown spans
@@ -215,7 +215,7 @@ typedef struct
   gint proposed_id;
   GtkWidget *same_image_note; /* which layers a new layer's image enlarges */
   GtkWidget *builtin_button;
-  GtkFileChooser *weights_button;  /* inside GimpFileChooser */
+  GtkFileChooser *weights_button;
   RefsrPreview *preview;
 } DialogState;
 
@@ -326,6 +326,29 @@ subject_text (int w, int h, const RefsrSize *refs, int n_refs)
                           h, n_refs);
 }
 
+/* The search the whole run will make: "auto" decides on the whole
+ * image's cost, which the preview's small part would not reach. */
+static RefsrSearch
+run_search (DialogState *state, const RefsrOptions *options,
+            const RefsrSize *refs, int n_refs)
+{
+  RefsrOptions automatic = *options, fast = *options;
+  RefsrEstimate a = { 0 }, f = { 0 };
+  int w = gimp_drawable_get_width (state->target);
+  int h = gimp_drawable_get_height (state->target);
+
+  if (options->search != REFSR_SEARCH_AUTO)
+    return options->search;
+  automatic.max_memory = fast.max_memory = 0;
+  fast.search = REFSR_SEARCH_FAST;
+  if (!refsr_estimate_pool (&state->model, w, h, refs, n_refs, &automatic,
+                            &a, NULL)
+      || !refsr_estimate_pool (&state->model, w, h, refs, n_refs, &fast, &f,
+                               NULL))
+    return REFSR_SEARCH_AUTO;
+  return a.flops == f.flops ? REFSR_SEARCH_FAST : REFSR_SEARCH_EXACT;
+}
+
 /* What to add to the time: that it is a guess, or how to shorten a long
  * run; NULL when nothing need be said. */
 static char *
@@ -407,7 +430,8 @@ cost_text (DialogState *state, int w, int h, const RefsrSize *refs,
           "the %s the filter may use: choose fewer or smaller references, "
           "or a smaller layer."),
         subject, duration, budget);
-  advice = time_advice (high, measured, chosen->search);
+  advice = time_advice (high, measured,
+                        run_search (state, chosen, refs, n_refs));
   if (advice != NULL)
     {
       char *joined = g_strdup_printf ("%s %s", text, advice);
@@ -534,29 +558,6 @@ update_hint (DialogState *state)
   g_free (count);
   g_free (cost);
   g_free (refs);
-}
-
-/* The search the whole run will make: "auto" decides on the whole
- * image's cost, which the preview's small part would not reach. */
-static RefsrSearch
-run_search (DialogState *state, const RefsrOptions *options,
-            const RefsrSize *refs, int n_refs)
-{
-  RefsrOptions automatic = *options, fast = *options;
-  RefsrEstimate a = { 0 }, f = { 0 };
-  int w = gimp_drawable_get_width (state->target);
-  int h = gimp_drawable_get_height (state->target);
-
-  if (options->search != REFSR_SEARCH_AUTO)
-    return options->search;
-  automatic.max_memory = fast.max_memory = 0;
-  fast.search = REFSR_SEARCH_FAST;
-  if (!refsr_estimate_pool (&state->model, w, h, refs, n_refs, &automatic,
-                            &a, NULL)
-      || !refsr_estimate_pool (&state->model, w, h, refs, n_refs, &fast, &f,
-                               NULL))
-    return REFSR_SEARCH_AUTO;
-  return a.flops == f.flops ? REFSR_SEARCH_FAST : REFSR_SEARCH_EXACT;
 }
 
 /* Hands the preview what the run would enlarge with. */
@@ -802,14 +803,12 @@ hint_label (void)
   return label;
 }
 
+static void show_weights (DialogState *state);
+
 static void
 weights_changed (GObject *config, GParamSpec *pspec, DialogState *state)
 {
-  GFile *weights = NULL;
-
-  g_object_get (config, "weights-file", &weights, NULL);
-  gtk_widget_set_sensitive (state->builtin_button, weights != NULL);
-  g_clear_object (&weights);
+  show_weights (state);
   read_model_config (state);
   update_hint (state);
   update_preview (state);
@@ -869,22 +868,9 @@ add_advanced (GimpProcedureDialog *dialog)
 
 /* ---- the weights chooser ------------------------------------------ */
 
-static GtkFileChooser *
-inner_file_chooser (GtkWidget *widget)
-{
-  GList *children;
-  GtkFileChooser *found = NULL;
-
-  if (GTK_IS_FILE_CHOOSER (widget))
-    return GTK_FILE_CHOOSER (widget);
-  if (!GTK_IS_CONTAINER (widget))
-    return NULL;
-  children = gtk_container_get_children (GTK_CONTAINER (widget));
-  for (GList *l = children; l != NULL && found == NULL; l = l->next)
-    found = inner_file_chooser (l->data);
-  g_list_free (children);
-  return found;
-}
+/* Our own GtkFileChooserButton rather than the dialog's GimpFileChooser:
+ * that one opens on "Recent" with no filter, and cannot be emptied again
+ * (it hands GTK an empty file, which GTK refuses). */
 
 static void
 add_filter (GtkFileChooser *chooser, const char *name,
@@ -899,53 +885,99 @@ add_filter (GtkFileChooser *chooser, const char *name,
 }
 
 static void
+weights_selected (GtkFileChooser *button, DialogState *state)
+{
+  GFile *file = gtk_file_chooser_get_file (button);
+
+  g_object_set (state->config, "weights-file", file, NULL);
+  g_clear_object (&file);
+}
+
+/* The button follows config (Reset, Load Saved Settings, Built-in). */
+static void
+show_weights (DialogState *state)
+{
+  GFile *file = NULL, *shown;
+
+  g_object_get (state->config, "weights-file", &file, NULL);
+  shown = gtk_file_chooser_get_file (state->weights_button);
+  g_signal_handlers_block_by_func (state->weights_button, weights_selected,
+                                   state);
+  if (file == NULL)
+    {
+      gtk_file_chooser_unselect_all (state->weights_button);
+      gtk_file_chooser_set_current_folder (state->weights_button,
+                                           g_get_home_dir ());
+    }
+  else if (shown == NULL || !g_file_equal (file, shown))
+    gtk_file_chooser_set_file (state->weights_button, file, NULL);
+  g_signal_handlers_unblock_by_func (state->weights_button, weights_selected,
+                                     state);
+  gtk_widget_set_sensitive (state->builtin_button, file != NULL);
+  g_clear_object (&shown);
+  g_clear_object (&file);
+}
+
+static void
 use_builtin (GtkButton *button, DialogState *state)
 {
   g_object_set (state->config, "weights-file", NULL, NULL);
-  /* GimpFileChooser hands the NULL on to its GtkFileChooserButton, which
-   * refuses it and would go on showing the file's name */
-  if (state->weights_button != NULL)
-    gtk_file_chooser_unselect_all (state->weights_button);
 }
 
-/* GimpFileChooser wraps a GtkFileChooserButton, which opens on "Recent"
- * and offers every file: give it TTSR's extensions and a folder. */
-static void
-tune_weights_chooser (GimpProcedureDialog *dialog, DialogState *state)
+/* "Weights file  [file]  [Built-in model]", its label aligned with those
+ * of the generated rows above it. */
+static GtkWidget *
+weights_row (GimpProcedureDialog *dialog, DialogState *state)
 {
   static const char *const weights[] = { "*.safetensors", "*.pt", "*.pth",
                                           NULL };
   static const char *const any[] = { "*", NULL };
-  GtkWidget *widget = gimp_procedure_dialog_get_widget (dialog,
-      "weights-file", G_TYPE_NONE);
-  GtkFileChooser *chooser = inner_file_chooser (widget);
-  GFile *file = NULL;
+  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *label = gtk_label_new_with_mnemonic (_("_Weights file"));
+  GtkWidget *button = gtk_file_chooser_button_new (
+      _("Choose TTSR weights"), GTK_FILE_CHOOSER_ACTION_OPEN);
+  GtkWidget *output = gimp_procedure_dialog_get_widget (dialog, "output",
+                                                        G_TYPE_NONE);
+  GtkSizeGroup *labels = gtk_size_group_new (GTK_SIZE_GROUP_HORIZONTAL);
 
-  state->weights_button = chooser;
-  state->builtin_button = gtk_button_new_with_mnemonic (
-      _("_Built-in model"));
+  state->weights_button = GTK_FILE_CHOOSER (button);
+  add_filter (state->weights_button,
+              _("TTSR weights (*.safetensors, *.pt)"), weights);
+  add_filter (state->weights_button, _("All files"), any);
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (label), button);
+  if (GIMP_IS_LABELED (output))
+    gtk_size_group_add_widget (labels,
+                               gimp_labeled_get_label (GIMP_LABELED (output)));
+  gtk_size_group_add_widget (labels, label);
+  g_object_unref (labels);
+  state->builtin_button = gtk_button_new_with_mnemonic (_("_Built-in model"));
   gtk_widget_set_tooltip_text (state->builtin_button,
       _("Use the model installed with the plug-in"));
   g_signal_connect (state->builtin_button, "clicked",
                     G_CALLBACK (use_builtin), state);
-  if (GTK_IS_BOX (widget))
-    {
-      gtk_box_pack_end (GTK_BOX (widget), state->builtin_button, FALSE,
-                        FALSE, 0);
-      gtk_widget_show (state->builtin_button);
-    }
-  g_object_get (state->config, "weights-file", &file, NULL);
-  gtk_widget_set_sensitive (state->builtin_button, file != NULL);
-  if (chooser != NULL)
-    {
-      add_filter (chooser, _("TTSR weights (*.safetensors, *.pt)"), weights);
-      add_filter (chooser, _("All files"), any);
-      if (file == NULL)
-        gtk_file_chooser_set_current_folder (chooser, g_get_home_dir ());
-    }
-  g_clear_object (&file);
-  note_label (dialog, "weights-note",
-      _("None: the built-in model, installed with the plug-in."));
+  gtk_box_pack_start (GTK_BOX (row), label, FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (row), button, TRUE, TRUE, 0);
+  gtk_box_pack_start (GTK_BOX (row), state->builtin_button, FALSE, FALSE, 0);
+  show_weights (state);
+  g_signal_connect (button, "selection-changed",
+                    G_CALLBACK (weights_selected), state);
+  gtk_widget_show_all (row);
+  return row;
+}
+
+/* Puts row where widget is in the content area. */
+static void
+pack_before (GtkWidget *content, GtkWidget *row, GtkWidget *widget)
+{
+  int position = -1;
+
+  if (gtk_widget_get_parent (widget) == content)
+    gtk_container_child_get (GTK_CONTAINER (content), widget, "position",
+                             &position, NULL);
+  gtk_box_pack_start (GTK_BOX (content), row, FALSE, FALSE, 0);
+  if (position >= 0)
+    gtk_box_reorder_child (GTK_BOX (content), row, position);
 }
 
 /* ---- layout -------------------------------------------------------- */
@@ -1051,14 +1083,17 @@ refsr_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
                                       _("Reference Super-Resolution"));
   pd = GIMP_PROCEDURE_DIALOG (dialog);
   add_advanced (pd);
-  tune_weights_chooser (pd, &state);
-  gimp_procedure_dialog_fill (pd, "scale", "output", "weights-file",
-                              "weights-note", "confidence-map", "advanced",
-                              NULL);
+  note_label (pd, "weights-note",
+      _("None: the built-in model, installed with the plug-in."));
+  gimp_procedure_dialog_fill (pd, "scale", "output", "weights-note",
+                              "confidence-map", "advanced", NULL);
   /* The generated widgets go into the content area; ours join them there
    * rather than through the dialog's property-to-widget machinery, which
    * has no way to leave the target out of its layer chooser. */
   content = gtk_dialog_get_content_area (GTK_DIALOG (dialog));
+  pack_before (content, weights_row (pd, &state),
+               gimp_procedure_dialog_get_widget (pd, "weights-note",
+                                                 G_TYPE_NONE));
   state.hint = hint_label ();
   gtk_box_pack_end (GTK_BOX (content), state.hint, FALSE, FALSE, 0);
   state.preview = refsr_preview_new (target,
