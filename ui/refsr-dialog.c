@@ -763,7 +763,9 @@ reference_combo (DialogState *state)
   gtk_cell_layout_set_attributes (GTK_CELL_LAYOUT (combo), cell, "pixbuf",
                                   COLUMN_THUMB, NULL);
   cell = gtk_cell_renderer_text_new ();
-  g_object_set (cell, "ellipsize", PANGO_ELLIPSIZE_MIDDLE, NULL);
+  /* long names are cut in the middle rather than widening the dialog */
+  g_object_set (cell, "ellipsize", PANGO_ELLIPSIZE_MIDDLE, "width-chars", 36,
+                NULL);
   gtk_cell_layout_pack_start (GTK_CELL_LAYOUT (combo), cell, TRUE);
   gtk_cell_layout_set_attributes (GTK_CELL_LAYOUT (combo), cell, "text",
                                   COLUMN_LABEL, NULL);
