@@ -2,9 +2,10 @@
 # take-screenshot.sh BUILD-DIR OUT.png [LANG] — docs/dialog.png: the dialog
 # in a running GIMP 3 under Xvfb, on the demo pair (refsr-make-demo: a
 # procedural 96×96 layer and a sharp 384×384 reference), once its preview
-# has finished, captured with xwd (Debian package x11-apps) and converted to
-# PNG by GIMP itself.  LANG (default C.UTF-8) picks the language, such as
-# de_DE.UTF-8.  Run inside the Debian 13 root:
+# has finished, captured with xwd (Debian packages x11-apps, and x11-utils
+# for xwininfo) and converted to PNG by GIMP itself.  LANG (default
+# C.UTF-8) picks the language, such as de_DE.UTF-8.  Run inside the
+# Debian 13 root:
 #   tools/in-root ui/take-screenshot.sh build docs/dialog.png [de_DE.UTF-8]
 # Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later
 set -eu
