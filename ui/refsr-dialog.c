@@ -1,5 +1,6 @@
 /* refsr-dialog.c — the plug-in's GTK 3 dialog: a GimpProcedureDialog with
- * a reference chooser that never offers the layer being enlarged, and a
+ * a live preview (refsr-preview.c), a reference chooser that never offers
+ * the layer being enlarged, and a
  * check box that adds every other visible layer to the references (with
  * their count), a hint of what the filter does and what it will cost for
  * these sizes, and the tile size, the search and the reference scales in
@@ -14,11 +15,30 @@
 
 #include "refsr.h"
 #include "refsr-dialog.h"
+#include "refsr-preview.h"
+#include "refsr-speed.h"
+#include "refsr-speed-store.h"
 
-/* Throughput per core assumed for the time estimate: refsr-bench measured
- * 150-170 GFLOP/s on two AVX-512 cores (README); older CPUs reach less, so
- * the estimate stays on the safe side. */
-#define ASSUMED_FLOPS_PER_CORE 50e9
+/* Throughput per core assumed until a run or the preview has measured
+ * this machine: whole runs on two AVX-512 cores reached about 24 GFLOP/s
+ * a core (issue 11: 72 s where 50 GFLOP/s a core promised 35 s), and
+ * older CPUs reach less. */
+#define GUESSED_FLOPS_PER_CORE 15e9
+
+/* Measured rates vary with the image and the load: the range shown spans
+ * at least this much either side of the estimate. */
+#define RANGE_LOW 0.85
+#define RANGE_HIGH 1.3
+/* A guess spans more. */
+#define GUESS_LOW 0.5
+#define GUESS_HIGH 2.0
+
+/* Longer than this (seconds, at the range's upper end), the hint says how
+ * to shorten the run. */
+#define LONG_RUN 300.0
+
+/* Icons in the reference chooser, in pixels. */
+#define CHOOSER_THUMB 24
 
 /* The architecture of the released TTSR model, for estimates when the
  * chosen weights cannot be read. */
@@ -190,6 +210,13 @@ typedef struct
   RefsrConfig model;      /* of the chosen weights, for the estimates */
   GtkWidget *hint;
   GtkWidget *pool_count;  /* how many references the run will search */
+  GtkWidget *reference_note;  /* why this reference was proposed */
+  char *proposed_note;
+  gint proposed_id;
+  GtkWidget *same_image_note; /* which layers a new layer's image enlarges */
+  GtkWidget *builtin_button;
+  GtkFileChooser *weights_button;
+  RefsrPreview *preview;
 } DialogState;
 
 /* The layer combo box lists the layers of every open image; the target
@@ -222,6 +249,45 @@ format_duration (double seconds)
   n = (int) (seconds / 3600.0 + 0.5);
   return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d hour",
                                        "%d hours", n), n);
+}
+
+/* "1–2 minutes", or "2 minutes" when both ends round alike. */
+static char *
+format_range (double low, double high)
+{
+  double unit = high < 90.0 ? 1.0 : high < 90.0 * 60.0 ? 60.0 : 3600.0;
+  int a = MAX (1, (int) (low / unit + 0.5));
+  int b = MAX (1, (int) (high / unit + 0.5));
+
+  if (a >= b)
+    return format_duration (high);
+  if (unit == 1.0)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d–%d second",
+                                         "%d–%d seconds", b), a, b);
+  if (unit == 60.0)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d–%d minute",
+                                         "%d–%d minutes", b), a, b);
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d–%d hour",
+                                       "%d–%d hours", b), a, b);
+}
+
+/* The time flops take on this machine, as a range, from the measured
+ * rates or (measured is FALSE) from a cautious guess. */
+static void
+time_range (double flops, double *low, double *high, gboolean *measured)
+{
+  double rate, slowest, fastest;
+
+  *measured = refsr_speed_get_range (&rate, &slowest, &fastest);
+  if (!*measured)
+    {
+      rate = GUESSED_FLOPS_PER_CORE * MAX (gimp_get_num_processors (), 1);
+      *low = GUESS_LOW * flops / rate;
+      *high = GUESS_HIGH * flops / rate;
+      return;
+    }
+  *low = MIN (flops / fastest, RANGE_LOW * flops / rate);
+  *high = MAX (flops / slowest, RANGE_HIGH * flops / rate);
 }
 
 /* The configuration of the weights the run will use: the chosen file, or
@@ -260,6 +326,47 @@ subject_text (int w, int h, const RefsrSize *refs, int n_refs)
                           h, n_refs);
 }
 
+/* The search the whole run will make: "auto" decides on the whole
+ * image's cost, which the preview's small part would not reach. */
+static RefsrSearch
+run_search (DialogState *state, const RefsrOptions *options,
+            const RefsrSize *refs, int n_refs)
+{
+  RefsrOptions automatic = *options, fast = *options;
+  RefsrEstimate a = { 0 }, f = { 0 };
+  int w = gimp_drawable_get_width (state->target);
+  int h = gimp_drawable_get_height (state->target);
+
+  if (options->search != REFSR_SEARCH_AUTO)
+    return options->search;
+  automatic.max_memory = fast.max_memory = 0;
+  fast.search = REFSR_SEARCH_FAST;
+  if (!refsr_estimate_pool (&state->model, w, h, refs, n_refs, &automatic,
+                            &a, NULL)
+      || !refsr_estimate_pool (&state->model, w, h, refs, n_refs, &fast, &f,
+                               NULL))
+    return REFSR_SEARCH_AUTO;
+  return a.flops == f.flops ? REFSR_SEARCH_FAST : REFSR_SEARCH_EXACT;
+}
+
+/* What to add to the time: that it is a guess, or how to shorten a long
+ * run; NULL when nothing need be said. */
+static char *
+time_advice (double high, gboolean measured, RefsrSearch search)
+{
+  const char *guess = measured ? NULL
+      : _("(A first guess: the preview measures this computer’s speed.)");
+  const char *shorten = high <= LONG_RUN ? NULL
+      : search == REFSR_SEARCH_FAST
+        ? _("That is long: fewer or smaller references shorten it.")
+        : _("That is long: Fast search (under Advanced) or fewer references "
+            "shorten it.");
+
+  if (guess != NULL && shorten != NULL)
+    return g_strdup_printf ("%s %s", shorten, guess);
+  return g_strdup (guess != NULL ? guess : shorten);
+}
+
 /* The engine's estimate with the engine's share of the budget (0: none). */
 static gboolean
 estimate_pool (DialogState *state, RefsrOptions *options, int w, int h,
@@ -282,8 +389,10 @@ cost_text (DialogState *state, int w, int h, const RefsrSize *refs,
   RefsrOptions options = *chosen;
   RefsrEstimate estimate = { 0 }, unused;
   gboolean fits, automatic_fits = FALSE;
-  char *subject, *duration, *memory, *budget, *text;
+  char *subject, *duration, *memory, *budget, *text, *advice;
   int tile_size = options.tile_size;
+  double low, high;
+  gboolean measured;
   guint64 whole = state->options.max_memory;
 
   fits = estimate_pool (state, &options, w, h, refs, n_refs, whole,
@@ -298,9 +407,8 @@ cost_text (DialogState *state, int w, int h, const RefsrSize *refs,
                                          whole, &unused);
     }
   subject = subject_text (w, h, refs, n_refs);
-  duration = format_duration (
-      estimate.flops
-      / (ASSUMED_FLOPS_PER_CORE * MAX (gimp_get_num_processors (), 1)));
+  time_range (estimate.flops, &low, &high, &measured);
+  duration = format_range (low, high);
   memory = g_format_size (estimate.peak_bytes);
   budget = g_format_size (whole);
   if (fits && estimate.tile_size >= MAX (w, h))
@@ -322,6 +430,16 @@ cost_text (DialogState *state, int w, int h, const RefsrSize *refs,
           "the %s the filter may use: choose fewer or smaller references, "
           "or a smaller layer."),
         subject, duration, budget);
+  advice = time_advice (high, measured,
+                        run_search (state, chosen, refs, n_refs));
+  if (advice != NULL)
+    {
+      char *joined = g_strdup_printf ("%s %s", text, advice);
+
+      g_free (text);
+      text = joined;
+    }
+  g_free (advice);
   g_free (budget);
   g_free (memory);
   g_free (duration);
@@ -370,6 +488,33 @@ pool_sizes (DialogState *state, int *n_refs)
   return sizes;
 }
 
+/* A layer of the target's own image stays as it is while "New layer"
+ * enlarges the image around it: say so where it matters. */
+static void
+update_same_image_note (DialogState *state)
+{
+  GimpLayer *reference = NULL;
+  gboolean use_all = FALSE, shown_note = FALSE;
+  gint image_id = gimp_image_get_id (gimp_item_get_image (
+      GIMP_ITEM (state->target)));
+  char *output = NULL;
+  GimpDrawable **pool;
+  int n;
+
+  g_object_get (state->config, "reference-layer", &reference,
+                "use-all-layers", &use_all, "output", &output, NULL);
+  pool = refsr_pool_layers (state->target, reference, use_all, &n);
+  for (int i = 0; i < n && g_strcmp0 (output, "new-layer") == 0; i++)
+    shown_note |= gimp_item_get_id (GIMP_ITEM (pool[i]))
+                     != gimp_item_get_id (GIMP_ITEM (state->target))
+                  && gimp_image_get_id (gimp_item_get_image (
+                         GIMP_ITEM (pool[i]))) == image_id;
+  gtk_widget_set_visible (state->same_image_note, shown_note);
+  g_free (pool);
+  g_clear_object (&reference);
+  g_free (output);
+}
+
 static void
 update_hint (DialogState *state)
 {
@@ -407,6 +552,7 @@ update_hint (DialogState *state)
         "similar place of the sharper reference and transfers its detail."),
       cost);
   gtk_label_set_text (GTK_LABEL (state->hint), text);
+  update_same_image_note (state);
   g_clear_error (&error);
   g_free (text);
   g_free (count);
@@ -414,17 +560,159 @@ update_hint (DialogState *state)
   g_free (refs);
 }
 
+/* Hands the preview what the run would enlarge with. */
 static void
-reference_changed (GtkWidget *combo, DialogState *state)
+update_preview (DialogState *state)
+{
+  RefsrOptions options;
+  GError *error = NULL;
+  GimpLayer *reference = NULL;
+  GFile *weights = NULL;
+  gboolean use_all = FALSE;
+  GimpDrawable **pool;
+  RefsrSize *sizes;
+  int n_refs;
+
+  if (!chosen_options (state, &options, &error))
+    {
+      refsr_preview_set_error (state->preview, error->message);
+      g_error_free (error);
+      return;
+    }
+  g_object_get (state->config, "reference-layer", &reference,
+                "use-all-layers", &use_all, "weights-file", &weights, NULL);
+  pool = refsr_pool_layers (state->target, reference, use_all, &n_refs);
+  sizes = pool_sizes (state, &n_refs);
+  options.search = run_search (state, &options, sizes, n_refs);
+  if (n_refs > REFSR_MAX_POOL)
+    refsr_preview_set_error (state->preview,
+                             gtk_label_get_text (GTK_LABEL (state->pool_count)));
+  else
+    refsr_preview_set (state->preview, weights, pool, n_refs, &options);
+  g_free (sizes);
+  g_free (pool);
+  g_clear_object (&weights);
+  g_clear_object (&reference);
+}
+
+/* ---- the reference chooser ---------------------------------------- */
+
+enum
+{
+  COLUMN_ID,
+  COLUMN_THUMB,
+  COLUMN_LABEL,
+  N_COLUMNS
+};
+
+/* "photo.jpg": the file the image was saved to or opened from, else
+ * GIMP's name for it. */
+static char *
+image_short_name (GimpImage *image)
+{
+  GFile *file = gimp_image_get_file (image);
+
+  if (file == NULL)
+    file = gimp_image_get_imported_file (image);
+  char *name = file != NULL ? g_file_get_basename (file)
+                            : gimp_image_get_name (image);
+
+  g_clear_object (&file);
+  return name;
+}
+
+static void
+add_layer_row (GtkListStore *store, GimpLayer *layer, const char *image_name)
+{
+  GimpDrawable *drawable = GIMP_DRAWABLE (layer);
+  char *name = gimp_item_get_name (GIMP_ITEM (layer));
+  /* "image ▸ layer (size)": the size tells references apart at a glance */
+  char *label = g_strdup_printf (_("%s ▸ %s (%d × %d)"), image_name, name,
+                                 gimp_drawable_get_width (drawable),
+                                 gimp_drawable_get_height (drawable));
+  GdkPixbuf *thumb = gimp_drawable_get_thumbnail (drawable, CHOOSER_THUMB,
+                                                  CHOOSER_THUMB,
+                                                  GIMP_PIXBUF_SMALL_CHECKS);
+  GtkTreeIter iter;
+
+  gtk_list_store_append (store, &iter);
+  gtk_list_store_set (store, &iter, COLUMN_ID,
+                      gimp_item_get_id (GIMP_ITEM (layer)), COLUMN_THUMB,
+                      thumb, COLUMN_LABEL, label, -1);
+  g_clear_object (&thumb);
+  g_free (label);
+  g_free (name);
+}
+
+/* The layers of items and of the groups among them, but target. */
+static void
+add_layer_rows (GtkListStore *store, GimpItem **items, const char *image_name,
+                DialogState *state)
+{
+  for (int i = 0; items != NULL && items[i] != NULL; i++)
+    {
+      if (gimp_item_is_group (items[i]))
+        {
+          GimpItem **children = gimp_item_get_children (items[i]);
+
+          add_layer_rows (store, children, image_name, state);
+          g_free (children);
+        }
+      else if (offer_as_reference (NULL, items[i], state))
+        add_layer_row (store, GIMP_LAYER (items[i]), image_name);
+    }
+}
+
+static GtkListStore *
+reference_store (DialogState *state)
+{
+  GtkListStore *store = gtk_list_store_new (N_COLUMNS, G_TYPE_INT,
+                                            GDK_TYPE_PIXBUF, G_TYPE_STRING);
+  GimpImage **images = gimp_get_images ();
+  GtkTreeIter iter;
+
+  gtk_list_store_append (store, &iter);
+  gtk_list_store_set (store, &iter, COLUMN_ID, -1, COLUMN_LABEL,
+                      _("None: the layer is its own reference"), -1);
+  for (int i = 0; images != NULL && images[i] != NULL; i++)
+    {
+      GimpLayer **layers = gimp_image_get_layers (images[i]);
+      char *image_name = image_short_name (images[i]);
+
+      add_layer_rows (store, (GimpItem **) layers, image_name, state);
+      g_free (image_name);
+      g_free (layers);
+    }
+  g_free (images);
+  return store;
+}
+
+static void
+show_reference_note (DialogState *state, gint id)
+{
+  gboolean shown = state->proposed_note != NULL && id == state->proposed_id;
+
+  gtk_label_set_text (GTK_LABEL (state->reference_note),
+                      shown ? state->proposed_note : "");
+  gtk_widget_set_visible (state->reference_note, shown);
+}
+
+static void
+reference_changed (GtkComboBox *combo, DialogState *state)
 {
   GimpLayer *reference = NULL;
-  gint id;
+  GtkTreeIter iter;
+  gint id = -1;
 
-  if (gimp_int_combo_box_get_active (GIMP_INT_COMBO_BOX (combo), &id)
-      && id != -1)
+  if (gtk_combo_box_get_active_iter (combo, &iter))
+    gtk_tree_model_get (gtk_combo_box_get_model (combo), &iter, COLUMN_ID,
+                        &id, -1);
+  if (id != -1)
     reference = gimp_layer_get_by_id (id);
   g_object_set (state->config, "reference-layer", reference, NULL);
+  show_reference_note (state, id);
   update_hint (state);
+  update_preview (state);
 }
 
 /* The last value may name a layer closed since, or the target itself. */
@@ -442,27 +730,63 @@ initial_reference_id (DialogState *state)
   return id;
 }
 
+static void
+select_reference (GtkComboBox *combo, gint id)
+{
+  GtkTreeModel *model = gtk_combo_box_get_model (combo);
+  GtkTreeIter iter;
+  gboolean valid = gtk_tree_model_get_iter_first (model, &iter);
+
+  for (; valid; valid = gtk_tree_model_iter_next (model, &iter))
+    {
+      gint row_id;
+
+      gtk_tree_model_get (model, &iter, COLUMN_ID, &row_id, -1);
+      if (row_id == id)
+        {
+          gtk_combo_box_set_active_iter (combo, &iter);
+          return;
+        }
+    }
+  gtk_combo_box_set_active (combo, 0);
+}
+
+static GtkWidget *
+reference_combo (DialogState *state)
+{
+  GtkListStore *store = reference_store (state);
+  GtkWidget *combo = gtk_combo_box_new_with_model (GTK_TREE_MODEL (store));
+  GtkCellRenderer *cell = gtk_cell_renderer_pixbuf_new ();
+
+  g_object_unref (store);
+  gtk_cell_layout_pack_start (GTK_CELL_LAYOUT (combo), cell, FALSE);
+  gtk_cell_layout_set_attributes (GTK_CELL_LAYOUT (combo), cell, "pixbuf",
+                                  COLUMN_THUMB, NULL);
+  cell = gtk_cell_renderer_text_new ();
+  /* long names are cut in the middle rather than widening the dialog */
+  g_object_set (cell, "ellipsize", PANGO_ELLIPSIZE_MIDDLE, "width-chars", 36,
+                NULL);
+  gtk_cell_layout_pack_start (GTK_CELL_LAYOUT (combo), cell, TRUE);
+  gtk_cell_layout_set_attributes (GTK_CELL_LAYOUT (combo), cell, "text",
+                                  COLUMN_LABEL, NULL);
+  select_reference (GTK_COMBO_BOX (combo), initial_reference_id (state));
+  g_signal_connect (combo, "changed", G_CALLBACK (reference_changed), state);
+  return combo;
+}
+
 static GtkWidget *
 reference_chooser (DialogState *state)
 {
   GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   GtkWidget *label = gtk_label_new_with_mnemonic (_("R_eference layer"));
-  GtkWidget *combo = gimp_layer_combo_box_new (offer_as_reference, state,
-                                               NULL);
+  GtkWidget *combo = reference_combo (state);
 
-  gimp_int_combo_box_prepend (GIMP_INT_COMBO_BOX (combo),
-                              GIMP_INT_STORE_VALUE, -1,
-                              GIMP_INT_STORE_LABEL,
-                              _("None: the layer is its own reference"),
-                              -1);
-  gimp_int_combo_box_connect (GIMP_INT_COMBO_BOX (combo),
-                              initial_reference_id (state),
-                              G_CALLBACK (reference_changed), state, NULL);
   gtk_label_set_mnemonic_widget (GTK_LABEL (label), combo);
   gtk_widget_set_hexpand (combo, TRUE);
   gtk_box_pack_start (GTK_BOX (row), label, FALSE, FALSE, 0);
   gtk_box_pack_start (GTK_BOX (row), combo, TRUE, TRUE, 0);
   gtk_widget_show_all (row);
+  state->proposed_id = initial_reference_id (state);
   return row;
 }
 
@@ -472,7 +796,7 @@ hint_label (void)
   GtkWidget *label = gtk_label_new (NULL);
 
   gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
-  gtk_label_set_max_width_chars (GTK_LABEL (label), 52);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 60);
   gtk_label_set_xalign (GTK_LABEL (label), 0.0);
   gimp_label_set_attributes (GTK_LABEL (label),
                              PANGO_ATTR_STYLE, PANGO_STYLE_ITALIC, -1);
@@ -481,11 +805,15 @@ hint_label (void)
   return label;
 }
 
+static void show_weights (DialogState *state);
+
 static void
 weights_changed (GObject *config, GParamSpec *pspec, DialogState *state)
 {
+  show_weights (state);
   read_model_config (state);
   update_hint (state);
+  update_preview (state);
 }
 
 /* Any setting the estimate or the pool depends on. */
@@ -495,6 +823,15 @@ setting_changed (GObject *config, GParamSpec *pspec, DialogState *state)
   update_hint (state);
 }
 
+/* ... and those the preview depends on too. */
+static void
+preview_setting_changed (GObject *config, GParamSpec *pspec,
+                         DialogState *state)
+{
+  update_hint (state);
+  update_preview (state);
+}
+
 static GtkWidget *
 note_label (GimpProcedureDialog *dialog, const char *id, const char *text)
 {
@@ -502,7 +839,7 @@ note_label (GimpProcedureDialog *dialog, const char *id, const char *text)
                                                      FALSE);
 
   gtk_label_set_line_wrap (GTK_LABEL (note), TRUE);
-  gtk_label_set_max_width_chars (GTK_LABEL (note), 52);
+  gtk_label_set_max_width_chars (GTK_LABEL (note), 60);
   gtk_label_set_xalign (GTK_LABEL (note), 0.0);
   return note;
 }
@@ -531,7 +868,137 @@ add_advanced (GimpProcedureDialog *dialog)
                                        FALSE, "advanced-box");
 }
 
-/* The reference chooser, the pool's toggle and its count, at the top. */
+/* ---- the weights chooser ------------------------------------------ */
+
+/* Our own GtkFileChooserButton rather than the dialog's GimpFileChooser:
+ * that one opens on "Recent" with no filter, and cannot be emptied again
+ * (it hands GTK an empty file, which GTK refuses). */
+
+static void
+add_filter (GtkFileChooser *chooser, const char *name,
+            const char *const *patterns)
+{
+  GtkFileFilter *filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, name);
+  for (; *patterns != NULL; patterns++)
+    gtk_file_filter_add_pattern (filter, *patterns);
+  gtk_file_chooser_add_filter (chooser, filter);
+}
+
+static void
+weights_selected (GtkFileChooser *button, DialogState *state)
+{
+  GFile *file = gtk_file_chooser_get_file (button);
+
+  g_object_set (state->config, "weights-file", file, NULL);
+  g_clear_object (&file);
+}
+
+/* The button follows config (Reset, Load Saved Settings, Built-in). */
+static void
+show_weights (DialogState *state)
+{
+  GFile *file = NULL, *shown;
+
+  g_object_get (state->config, "weights-file", &file, NULL);
+  shown = gtk_file_chooser_get_file (state->weights_button);
+  g_signal_handlers_block_by_func (state->weights_button, weights_selected,
+                                   state);
+  if (file == NULL)
+    {
+      gtk_file_chooser_unselect_all (state->weights_button);
+      gtk_file_chooser_set_current_folder (state->weights_button,
+                                           g_get_home_dir ());
+    }
+  else if (shown == NULL || !g_file_equal (file, shown))
+    gtk_file_chooser_set_file (state->weights_button, file, NULL);
+  g_signal_handlers_unblock_by_func (state->weights_button, weights_selected,
+                                     state);
+  gtk_widget_set_sensitive (state->builtin_button, file != NULL);
+  g_clear_object (&shown);
+  g_clear_object (&file);
+}
+
+static void
+use_builtin (GtkButton *button, DialogState *state)
+{
+  g_object_set (state->config, "weights-file", NULL, NULL);
+}
+
+/* "Weights file  [file]  [Built-in model]", its label aligned with those
+ * of the generated rows above it. */
+static GtkWidget *
+weights_row (GimpProcedureDialog *dialog, DialogState *state)
+{
+  static const char *const weights[] = { "*.safetensors", "*.pt", "*.pth",
+                                          NULL };
+  static const char *const any[] = { "*", NULL };
+  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *label = gtk_label_new_with_mnemonic (_("_Weights file"));
+  GtkWidget *button = gtk_file_chooser_button_new (
+      _("Choose TTSR weights"), GTK_FILE_CHOOSER_ACTION_OPEN);
+  GtkWidget *output = gimp_procedure_dialog_get_widget (dialog, "output",
+                                                        G_TYPE_NONE);
+  GtkSizeGroup *labels = gtk_size_group_new (GTK_SIZE_GROUP_HORIZONTAL);
+
+  state->weights_button = GTK_FILE_CHOOSER (button);
+  add_filter (state->weights_button,
+              _("TTSR weights (*.safetensors, *.pt)"), weights);
+  add_filter (state->weights_button, _("All files"), any);
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (label), button);
+  if (GIMP_IS_LABELED (output))
+    gtk_size_group_add_widget (labels,
+                               gimp_labeled_get_label (GIMP_LABELED (output)));
+  gtk_size_group_add_widget (labels, label);
+  g_object_unref (labels);
+  state->builtin_button = gtk_button_new_with_mnemonic (_("_Built-in model"));
+  gtk_widget_set_tooltip_text (state->builtin_button,
+      _("Use the model installed with the plug-in"));
+  g_signal_connect (state->builtin_button, "clicked",
+                    G_CALLBACK (use_builtin), state);
+  gtk_box_pack_start (GTK_BOX (row), label, FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (row), button, TRUE, TRUE, 0);
+  gtk_box_pack_start (GTK_BOX (row), state->builtin_button, FALSE, FALSE, 0);
+  show_weights (state);
+  g_signal_connect (button, "selection-changed",
+                    G_CALLBACK (weights_selected), state);
+  gtk_widget_show_all (row);
+  return row;
+}
+
+/* Puts row where widget is in the content area. */
+static void
+pack_before (GtkWidget *content, GtkWidget *row, GtkWidget *widget)
+{
+  int position = -1;
+
+  if (gtk_widget_get_parent (widget) == content)
+    gtk_container_child_get (GTK_CONTAINER (content), widget, "position",
+                             &position, NULL);
+  gtk_box_pack_start (GTK_BOX (content), row, FALSE, FALSE, 0);
+  if (position >= 0)
+    gtk_box_reorder_child (GTK_BOX (content), row, position);
+}
+
+/* ---- layout -------------------------------------------------------- */
+
+static GtkWidget *
+italic_note (void)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+  gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 60);
+  gimp_label_set_attributes (GTK_LABEL (label),
+                             PANGO_ATTR_STYLE, PANGO_STYLE_ITALIC, -1);
+  return label;
+}
+
+/* The reference chooser and why it holds what it holds, the pool's toggle
+ * and its count, at the top. */
 static GtkWidget *
 references_box (GimpProcedureDialog *dialog, DialogState *state)
 {
@@ -539,60 +1006,115 @@ references_box (GimpProcedureDialog *dialog, DialogState *state)
   GtkWidget *use_all = gimp_procedure_dialog_get_widget (dialog,
       "use-all-layers", G_TYPE_NONE);
 
-  state->pool_count = gtk_label_new (NULL);
-  gtk_label_set_xalign (GTK_LABEL (state->pool_count), 0.0);
-  gtk_label_set_line_wrap (GTK_LABEL (state->pool_count), TRUE);
-  gtk_label_set_max_width_chars (GTK_LABEL (state->pool_count), 52);
-  gimp_label_set_attributes (GTK_LABEL (state->pool_count),
-                             PANGO_ATTR_STYLE, PANGO_STYLE_ITALIC, -1);
+  state->pool_count = italic_note ();
+  state->reference_note = italic_note ();
+  state->same_image_note = italic_note ();
+  gtk_label_set_text (GTK_LABEL (state->same_image_note),
+      _("With “New layer”, the image’s other layers are enlarged to match; "
+        "the reference layers of this image keep their size."));
   gtk_box_pack_start (GTK_BOX (box), reference_chooser (state), FALSE, FALSE,
                       0);
+  gtk_box_pack_start (GTK_BOX (box), state->reference_note, FALSE, FALSE, 0);
   gtk_box_pack_start (GTK_BOX (box), use_all, FALSE, FALSE, 0);
   gtk_box_pack_start (GTK_BOX (box), state->pool_count, FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (box), state->same_image_note, FALSE, FALSE, 0);
   gtk_widget_show_all (box);
+  show_reference_note (state, state->proposed_id);
   return box;
 }
 
-static const char *const watched[] = {
-  "notify::tile-size", "notify::use-all-layers", "notify::search",
-  "notify::ref-scales"
+static void
+preview_measured (gpointer data)
+{
+  update_hint (data);
+}
+
+static void
+pack_at (GtkWidget *content, GtkWidget *child, int position)
+{
+  gtk_box_pack_start (GTK_BOX (content), child, FALSE, FALSE, 0);
+  gtk_box_reorder_child (GTK_BOX (content), child, position);
+}
+
+static const char *const hint_watched[] = {
+  "notify::tile-size", "notify::output"
 };
+static const char *const preview_watched[] = {
+  "notify::use-all-layers", "notify::search", "notify::ref-scales"
+};
+
+static void
+connect_settings (DialogState *state)
+{
+  g_signal_connect (state->config, "notify::weights-file",
+                    G_CALLBACK (weights_changed), state);
+  for (gsize i = 0; i < G_N_ELEMENTS (hint_watched); i++)
+    g_signal_connect (state->config, hint_watched[i],
+                      G_CALLBACK (setting_changed), state);
+  for (gsize i = 0; i < G_N_ELEMENTS (preview_watched); i++)
+    g_signal_connect (state->config, preview_watched[i],
+                      G_CALLBACK (preview_setting_changed), state);
+}
+
+static void
+disconnect_settings (DialogState *state)
+{
+  g_signal_handlers_disconnect_by_func (state->config, weights_changed,
+                                        state);
+  g_signal_handlers_disconnect_by_func (state->config, setting_changed,
+                                        state);
+  g_signal_handlers_disconnect_by_func (state->config,
+                                        preview_setting_changed, state);
+}
 
 gboolean
 refsr_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
                   GimpDrawable *target, const RefsrOptions *options,
                   const char *reference_note)
 {
-  DialogState state = { config, target, *options, { 0 }, NULL, NULL };
-  GtkWidget *dialog, *content, *references;
+  DialogState state = { 0 };
+  GtkWidget *dialog, *content;
+  GimpProcedureDialog *pd;
   gboolean accepted;
 
+  state.config = config;
+  state.target = target;
+  state.options = *options;
+  state.proposed_note = g_strdup (reference_note);
   dialog = gimp_procedure_dialog_new (procedure, config,
                                       _("Reference Super-Resolution"));
-  add_advanced (GIMP_PROCEDURE_DIALOG (dialog));
-  gimp_procedure_dialog_fill (GIMP_PROCEDURE_DIALOG (dialog), "scale",
-                              "output", "weights-file", "confidence-map",
-                              "advanced", NULL);
+  pd = GIMP_PROCEDURE_DIALOG (dialog);
+  add_advanced (pd);
+  note_label (pd, "weights-note",
+      _("None: the built-in model, installed with the plug-in."));
+  gimp_procedure_dialog_fill (pd, "scale", "output", "weights-note",
+                              "confidence-map", "advanced", NULL);
   /* The generated widgets go into the content area; ours join them there
    * rather than through the dialog's property-to-widget machinery, which
    * has no way to leave the target out of its layer chooser. */
   content = gtk_dialog_get_content_area (GTK_DIALOG (dialog));
+  pack_before (content, weights_row (pd, &state),
+               gimp_procedure_dialog_get_widget (pd, "weights-note",
+                                                 G_TYPE_NONE));
   state.hint = hint_label ();
   gtk_box_pack_end (GTK_BOX (content), state.hint, FALSE, FALSE, 0);
-  references = references_box (GIMP_PROCEDURE_DIALOG (dialog), &state);
-  gtk_box_pack_start (GTK_BOX (content), references, FALSE, FALSE, 0);
-  gtk_box_reorder_child (GTK_BOX (content), references, 0);
+  state.preview = refsr_preview_new (target,
+      refsr_engine_share (options->max_memory,
+                          gimp_drawable_get_width (target),
+                          gimp_drawable_get_height (target), NULL, 0),
+      preview_measured, &state);
+  pack_at (content, refsr_preview_get_widget (state.preview), 0);
+  pack_at (content, references_box (pd, &state), 1);
   read_model_config (&state);
   update_hint (&state);
-  g_signal_connect (config, "notify::weights-file",
-                    G_CALLBACK (weights_changed), &state);
-  for (gsize i = 0; i < G_N_ELEMENTS (watched); i++)
-    g_signal_connect (config, watched[i], G_CALLBACK (setting_changed),
-                      &state);
+  update_preview (&state);
+  connect_settings (&state);
 
-  accepted = gimp_procedure_dialog_run (GIMP_PROCEDURE_DIALOG (dialog));
-  g_signal_handlers_disconnect_by_func (config, weights_changed, &state);
-  g_signal_handlers_disconnect_by_func (config, setting_changed, &state);
+  accepted = gimp_procedure_dialog_run (pd);
+  disconnect_settings (&state);
+  /* before the widgets go: the worker's callback draws into them */
+  refsr_preview_free (state.preview);
   gtk_widget_destroy (dialog);
+  g_free (state.proposed_note);
   return accepted;
 }
