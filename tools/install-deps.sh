@@ -5,7 +5,7 @@ set -eu
 PKGS="meson ninja-build gcc clang libclang-rt-dev pkgconf gettext
   libglib2.0-dev libgegl-dev libbabl-dev libpng-dev libjpeg-dev libtiff-dev
   libopenblas-dev libdnnl-dev valgrind
-  gimp libgimp-3.0-dev xvfb xauth locales
+  gimp libgimp-3.0-dev xvfb xauth locales x11-apps x11-utils
   python3-torch python3-numpy python3-pil"
 missing=""
 for p in $PKGS; do
