@@ -1205,6 +1205,8 @@ typedef struct
   GPtrArray *layers;
   GPtrArray *kept;
   GPtrArray *channels;
+  GPtrArray *all;       /* every layer, group, channel and path: their
+                         * locks */
   gint64 pixels;        /* what is written: the enlarged layers, masks
                          * and channels together */
 } ImageItems;
@@ -1222,6 +1224,7 @@ collect_layers (const RefsrSettings *settings, GimpItem **items,
       gint64 pixels = (gint64) gimp_drawable_get_width (drawable)
                       * gimp_drawable_get_height (drawable) * scale2;
 
+      g_ptr_array_add (found->all, item);
       if (is_kept_reference (settings, item))
         g_ptr_array_add (found->kept, item);
       else if (gimp_item_is_group (item))
@@ -1246,6 +1249,7 @@ collect_items (const RefsrSettings *settings, ImageItems *found)
   GimpImage *image = settings->image;
   GimpLayer **layers = gimp_image_get_layers (image);
   GimpChannel **channels = gimp_image_get_channels (image);
+  GimpPath **paths = gimp_image_get_paths (image);
   gint64 image_pixels = (gint64) gimp_image_get_width (image)
                         * gimp_image_get_height (image)
                         * settings->scale * settings->scale;
@@ -1253,15 +1257,22 @@ collect_items (const RefsrSettings *settings, ImageItems *found)
   found->layers = g_ptr_array_new ();
   found->kept = g_ptr_array_new ();
   found->channels = g_ptr_array_new ();
+  found->all = g_ptr_array_new ();
   found->pixels = 0;
   collect_layers (settings, (GimpItem **) layers, found);
   for (int i = 0; channels[i] != NULL; i++)
-    g_ptr_array_add (found->channels, channels[i]);
+    {
+      g_ptr_array_add (found->channels, channels[i]);
+      g_ptr_array_add (found->all, channels[i]);
+    }
+  for (int i = 0; paths[i] != NULL; i++)
+    g_ptr_array_add (found->all, paths[i]);
   if (!gimp_selection_is_empty (image))
     g_ptr_array_add (found->channels, gimp_image_get_selection (image));
   found->pixels += found->channels->len * image_pixels;
   g_free (layers);
   g_free (channels);
+  g_free (paths);
 }
 
 static void
@@ -1270,6 +1281,7 @@ clear_items (ImageItems *found)
   g_clear_pointer (&found->layers, g_ptr_array_unref);
   g_clear_pointer (&found->kept, g_ptr_array_unref);
   g_clear_pointer (&found->channels, g_ptr_array_unref);
+  g_clear_pointer (&found->all, g_ptr_array_unref);
 }
 
 /* The image phase of the bar: pixels written so far of all. */
@@ -1332,27 +1344,53 @@ enlarge_pixels (GimpDrawable *drawable, GeglBuffer *source, int scale,
                                   gimp_drawable_get_height (drawable));
 }
 
-/* Locks that would refuse the enlargement: lifted while it is done (as
- * GIMP's Scale Image disregards them) and put back after. */
+/* Content and position locks would refuse the enlargement (a group's
+ * lock holds for its layers too); GIMP's Scale Image disregards them.
+ * They are lifted for it and put back after, within the undo group. */
 typedef struct
 {
+  GimpItem *item;
   gboolean content, position;
 } ItemLocks;
 
-static gboolean
-unlock_item (GimpItem *item, ItemLocks *locks)
+static GArray *
+unlock_items (GPtrArray *items)
 {
-  locks->content = gimp_item_get_lock_content (item);
-  locks->position = gimp_item_get_lock_position (item);
-  return (!locks->content || gimp_item_set_lock_content (item, FALSE))
-         && (!locks->position || gimp_item_set_lock_position (item, FALSE));
+  GArray *locked = g_array_new (FALSE, FALSE, sizeof (ItemLocks));
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      ItemLocks locks = { items->pdata[i],
+                          gimp_item_get_lock_content (items->pdata[i]),
+                          gimp_item_get_lock_position (items->pdata[i]) };
+
+      if (!locks.content && !locks.position)
+        continue;
+      g_array_append_val (locked, locks);
+      if (locks.content)
+        gimp_item_set_lock_content (locks.item, FALSE);
+      if (locks.position)
+        gimp_item_set_lock_position (locks.item, FALSE);
+    }
+  return locked;
 }
 
 static gboolean
-relock_item (GimpItem *item, const ItemLocks *locks)
+relock_items (GArray *locked)
 {
-  return (!locks->content || gimp_item_set_lock_content (item, TRUE))
-         && (!locks->position || gimp_item_set_lock_position (item, TRUE));
+  gboolean ok = TRUE;
+
+  for (guint i = 0; i < locked->len; i++)
+    {
+      ItemLocks *locks = &g_array_index (locked, ItemLocks, i);
+
+      ok = (!locks->content || gimp_item_set_lock_content (locks->item, TRUE))
+           && (!locks->position
+               || gimp_item_set_lock_position (locks->item, TRUE))
+           && ok;
+    }
+  g_array_unref (locked);
+  return ok;
 }
 
 /* A layer and its mask enlarged, its offsets scaled. */
@@ -1366,19 +1404,16 @@ enlarge_layer (GimpLayer *layer, int scale, ImageBar *bar)
   GeglBuffer *pixels = copy_pixels (drawable, &rect);
   GeglBuffer *mask_pixels = mask != NULL
       ? copy_pixels (GIMP_DRAWABLE (mask), &rect) : NULL;
-  ItemLocks locks;
   int x = 0, y = 0;
   gboolean ok;
 
   ok = gimp_drawable_get_offsets (drawable, &x, &y)
-       && unlock_item (GIMP_ITEM (layer), &locks)
        && gimp_layer_resize (layer, rect.width * scale, rect.height * scale,
                              0, 0)
        && enlarge_pixels (drawable, pixels, scale, bar)
        && (mask == NULL
            || enlarge_pixels (GIMP_DRAWABLE (mask), mask_pixels, scale, bar))
-       && gimp_layer_set_offsets (layer, x * scale, y * scale)
-       && relock_item (GIMP_ITEM (layer), &locks);
+       && gimp_layer_set_offsets (layer, x * scale, y * scale);
   g_object_unref (pixels);
   g_clear_object (&mask_pixels);
   return ok;
@@ -1392,12 +1427,8 @@ enlarge_channel (GimpDrawable *channel, int width, int height, int scale,
 {
   GeglBuffer *pixels = copy_pixels (channel,
                                     GEGL_RECTANGLE (0, 0, width, height));
-  ItemLocks locks;
-  gboolean ok;
+  gboolean ok = enlarge_pixels (channel, pixels, scale, bar);
 
-  ok = unlock_item (GIMP_ITEM (channel), &locks)
-       && enlarge_pixels (channel, pixels, scale, bar)
-       && relock_item (GIMP_ITEM (channel), &locks);
   g_object_unref (pixels);
   return ok;
 }
@@ -1406,13 +1437,10 @@ enlarge_channel (GimpDrawable *channel, int width, int height, int scale,
 static gboolean
 move_kept_layer (GimpLayer *layer, int scale)
 {
-  ItemLocks locks;
   int x = 0, y = 0;
 
   return gimp_drawable_get_offsets (GIMP_DRAWABLE (layer), &x, &y)
-         && unlock_item (GIMP_ITEM (layer), &locks)
-         && gimp_layer_set_offsets (layer, x * scale, y * scale)
-         && relock_item (GIMP_ITEM (layer), &locks);
+         && gimp_layer_set_offsets (layer, x * scale, y * scale);
 }
 
 /* Paths scaled stroke by stroke: GIMP's item transforms would start and
@@ -1510,12 +1538,14 @@ enlarge_image (const RefsrSettings *settings, Share share, GError **error)
   int scale = settings->scale;
   ImageItems items;
   ImageBar bar = { share, 0, 0 };
+  GArray *locked;
   gboolean ok;
 
   collect_items (settings, &items);
   bar.total = items.pixels;
   refsr_progress_set_text (_("Enlarging the image's other layers"));
   show_progress (share.from);
+  locked = unlock_items (items.all);
   ok = gimp_image_resize (image, width * scale, height * scale, 0, 0);
   for (guint i = 0; ok && i < items.channels->len; i++)
     ok = enlarge_channel (items.channels->pdata[i], width, height, scale,
@@ -1526,6 +1556,7 @@ enlarge_image (const RefsrSettings *settings, Share share, GError **error)
     ok = move_kept_layer (items.kept->pdata[i], scale);
   ok = ok && enlarge_paths (image, scale) && move_guides (image, scale)
        && move_sample_points (image, scale);
+  ok = relock_items (locked) && ok;
   clear_items (&items);
   if (!ok)
     {
