@@ -62,6 +62,8 @@ def runs(path):
             case["status"] = rest
         elif kind == "SECONDS":
             case["seconds"] = float(rest)
+        elif kind == "SCALE-SECONDS":
+            print(f"# GIMP's Scale Image of the large case's image: {rest} s")
         elif kind == "SIZE":
             what, w, h = rest.split(" ")
             case["sizes"][what] = (int(w), int(h))
@@ -127,12 +129,20 @@ def check(case, calls):
            f"{name}: the reference layer keeps its size", str(sizes))
     result(sizes.get("reference-offsets") == (4 * scale, 2 * scale),
            f"{name}: the reference layer's offsets are scaled", str(sizes))
-    result(sizes.get("image") == (width * scale, height * scale)
-           and sizes.get("channel") == sizes.get("image"),
-           f"{name}: the image and its channel are {scale}x larger", str(sizes))
+    result(sizes.get("image") == (width * scale, height * scale),
+           f"{name}: the image is {scale}x larger", str(sizes))
     result(sizes.get("target") == (side * scale, side * scale),
            f"{name}: the enlarged layer's source is enlarged with the image",
            str(sizes))
+    if "channel" not in sizes:
+        return
+    result(sizes.get("channel") == sizes.get("image"),
+           f"{name}: the channel is as large as the image", str(sizes))
+    result(sizes.get("other") == (30 * scale, 20 * scale)
+           and sizes.get("other-mask") == sizes.get("other")
+           and sizes.get("other-offsets") == (50 * scale, 60 * scale),
+           f"{name}: another layer and its mask are enlarged, at scaled "
+           "offsets", str(sizes))
     result(sizes.get("guide", (0, 0))[0] == height // 2 * scale
            and sizes.get("path-start") == (10 * scale, 20 * scale),
            f"{name}: the guide and the path move with the image", str(sizes))

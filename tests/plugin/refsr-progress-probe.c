@@ -1,9 +1,10 @@
 /* refsr-progress-probe.c — a test-only GIMP 3 plug-in: registers
  * plug-in-refsr-progress-probe, which calls plug-in-refsr through the PDB
  * on small images made for it (a layer and a larger reference layer in
- * the same image, with a channel, a selection, a path and a guide; "New
- * layer" output, at 4x, and at 2x with the confidence map) and writes to the file named by REFSR_PROBE_LOG, one
- * line each:
+ * the same image, with another layer and its mask, a channel, a
+ * selection, a path and a guide; "New layer" output, at 4x, and at 2x
+ * with the confidence map) and writes to the file named by
+ * REFSR_PROBE_LOG, one line each:
  *
  *   VTABLE name|(none) why   whether its progress vtable was installed
  *   CASE name                a run begins
@@ -20,7 +21,9 @@
  * progress from refsr's own REFSR_PROGRESS_LOG; the vtable's calls are
  * recorded should a GIMP accept it.
  * REFSR_PROBE_WEIGHTS names the weights file; REFSR_PROBE_LARGE=1 adds a
- * run on a 120 × 120 layer with a 2000 × 1500 reference layer (timing).
+ * run on a 120 × 120 layer with a 2000 × 1500 reference layer and nothing
+ * else in the image, and times GIMP's Scale Image of such an image (what
+ * "New layer" output did before it left the references alone).
  * test-progress.sh reads the file.
  * Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later */
 #include <libgimp/gimp.h>
@@ -142,9 +145,6 @@ log_path_start (Probe *probe, GimpPath *path)
   g_free (strokes);
 }
 
-/* One run of plug-in-refsr on a new image: the reference, at 4, 2, about
- * as large as the image, the layer to enlarge above it; a guide, a
- * channel and a selection go with the image. */
 static void
 log_selection (Probe *probe, GimpImage *image)
 {
@@ -156,34 +156,91 @@ log_selection (Probe *probe, GimpImage *image)
   log_size (probe, "selection-to", x2, y2);
 }
 
-static void
-run_case (Probe *probe, GimpProcedure *refsr, GFile *weights,
-          const char *name, const char *scale, gboolean map, int lr_side,
-          int ref_width, int ref_height)
+/* A layer with a mask, a channel, a selection, a path and a guide, to be
+ * enlarged with the image. */
+static GimpPath *
+add_extras (GimpImage *image)
 {
-  GimpImage *image = gimp_image_new (ref_width, ref_height, GIMP_RGB);
-  GimpLayer *reference = add_layer (image, "reference", ref_width, ref_height,
-                                    0, 0, 1);
-  GimpLayer *target = add_layer (image, "target", lr_side, lr_side, 8, 4, 2);
+  GimpLayer *other = add_layer (image, "other", 30, 20, 50, 60, 3);
   GeglColor *black = gegl_color_new ("black");
-  GimpChannel *channel = gimp_channel_new (image, "mask", ref_width,
-                                           ref_height, 50, black);
-  GimpDrawable *drawables[2] = { GIMP_DRAWABLE (target), NULL };
-  GimpProcedureConfig *config = gimp_procedure_create_config (refsr);
-  GimpValueArray *values;
-  int ref_x = 0, ref_y = 0;
-
+  GimpChannel *channel = gimp_channel_new (image, "mask",
+                                           gimp_image_get_width (image),
+                                           gimp_image_get_height (image), 50,
+                                           black);
   GimpPath *path = gimp_path_new (image, "path");
   gint stroke;
 
   g_object_unref (black);
+  gimp_layer_add_mask (other, gimp_layer_create_mask (other,
+                                                      GIMP_ADD_MASK_WHITE));
   gimp_image_insert_channel (image, channel, NULL, 0);
   gimp_image_insert_path (image, path, NULL, 0);
   stroke = gimp_path_bezier_stroke_new_moveto (path, 10, 20);
   gimp_path_bezier_stroke_lineto (path, stroke, 50, 60);
-  gimp_image_add_hguide (image, ref_height / 2);
+  gimp_image_add_hguide (image, gimp_image_get_height (image) / 2);
   gimp_image_select_rectangle (image, GIMP_CHANNEL_OP_REPLACE, 2, 2, 10, 10);
-  gimp_layer_set_offsets (reference, 4, 2);
+  return path;
+}
+
+static void
+log_extras (Probe *probe, GimpImage *image, GimpPath *path)
+{
+  GimpChannel **channels = gimp_image_get_channels (image);
+  GimpDrawable *channel = GIMP_DRAWABLE (channels[0]);
+  GimpLayer *other = gimp_image_get_layer_by_name (image, "other");
+  GimpDrawable *mask = GIMP_DRAWABLE (gimp_layer_get_mask (other));
+  int x = 0, y = 0;
+
+  log_size (probe, "channel", gimp_drawable_get_width (channel),
+            gimp_drawable_get_height (channel));
+  g_free (channels);
+  gimp_drawable_get_offsets (GIMP_DRAWABLE (other), &x, &y);
+  log_size (probe, "other", gimp_drawable_get_width (GIMP_DRAWABLE (other)),
+            gimp_drawable_get_height (GIMP_DRAWABLE (other)));
+  log_size (probe, "other-offsets", x, y);
+  log_size (probe, "other-mask", gimp_drawable_get_width (mask),
+            gimp_drawable_get_height (mask));
+  log_path_start (probe, path);
+  log_selection (probe, image);
+  log_size (probe, "guide", gimp_image_get_guide_position (
+                                image, gimp_image_find_next_guide (image, 0)),
+            0);
+}
+
+static void
+log_sizes (Probe *probe, GimpImage *image, GimpLayer *reference,
+           GimpLayer *target)
+{
+  GimpDrawable *ref = GIMP_DRAWABLE (reference);
+  int ref_x = 0, ref_y = 0;
+
+  gimp_drawable_get_offsets (ref, &ref_x, &ref_y);
+  log_size (probe, "reference", gimp_drawable_get_width (ref),
+            gimp_drawable_get_height (ref));
+  log_size (probe, "reference-offsets", ref_x, ref_y);
+  log_size (probe, "target", gimp_drawable_get_width (GIMP_DRAWABLE (target)),
+            gimp_drawable_get_height (GIMP_DRAWABLE (target)));
+  log_size (probe, "image", gimp_image_get_width (image),
+            gimp_image_get_height (image));
+}
+
+/* One run of plug-in-refsr on a new image: the reference, at 4, 2, about
+ * as large as the image, the layer to enlarge above it; with extras, a
+ * channel, a selection, a path and a guide go with the image. */
+static void
+run_case (Probe *probe, GimpProcedure *refsr, GFile *weights,
+          const char *name, const char *scale, gboolean map, gboolean extras,
+          int lr_side, int ref_width, int ref_height)
+{
+  GimpImage *image = gimp_image_new (ref_width, ref_height, GIMP_RGB);
+  GimpLayer *reference = add_layer (image, "reference", ref_width, ref_height,
+                                    4, 2, 1);
+  GimpLayer *target = add_layer (image, "target", lr_side, lr_side, 8, 4, 2);
+  GimpPath *path = extras ? add_extras (image) : NULL;
+  GimpDrawable *drawables[2] = { GIMP_DRAWABLE (target), NULL };
+  GimpProcedureConfig *config = gimp_procedure_create_config (refsr);
+  GimpValueArray *values;
+
   g_object_set (config, "run-mode", GIMP_RUN_NONINTERACTIVE, "image", image,
                 "reference-layer", reference, "weights-file", weights,
                 "scale", scale, "output", "new-layer",
@@ -200,24 +257,32 @@ run_case (Probe *probe, GimpProcedure *refsr, GFile *weights,
            gimp_value_array_length (values) > 1
            && G_VALUE_HOLDS_STRING (gimp_value_array_index (values, 1))
            ? GIMP_VALUES_GET_STRING (values, 1) : "");
-  gimp_drawable_get_offsets (GIMP_DRAWABLE (reference), &ref_x, &ref_y);
-  log_size (probe, "reference", gimp_drawable_get_width (GIMP_DRAWABLE (reference)),
-            gimp_drawable_get_height (GIMP_DRAWABLE (reference)));
-  log_size (probe, "reference-offsets", ref_x, ref_y);
-  log_size (probe, "target", gimp_drawable_get_width (GIMP_DRAWABLE (target)),
-            gimp_drawable_get_height (GIMP_DRAWABLE (target)));
-  log_size (probe, "channel", gimp_drawable_get_width (GIMP_DRAWABLE (channel)),
-            gimp_drawable_get_height (GIMP_DRAWABLE (channel)));
-  log_size (probe, "image", gimp_image_get_width (image),
-            gimp_image_get_height (image));
-  log_path_start (probe, path);
-  log_selection (probe, image);
-  log_size (probe, "guide", gimp_image_get_guide_position (
-                                image, gimp_image_find_next_guide (image, 0)),
-            0);
+  log_sizes (probe, image, reference, target);
+  if (path != NULL)
+    log_extras (probe, image, path);
   fflush (probe->log);
   gimp_value_array_unref (values);
   g_object_unref (config);
+  gimp_image_delete (image);
+}
+
+/* What "New layer" output cost before it left the references alone:
+ * GIMP's Scale Image (NoHalo) of the large case's image, timed. */
+static void
+time_image_scale (Probe *probe)
+{
+  GimpImage *image = gimp_image_new (2000, 1500, GIMP_RGB);
+  gint64 started;
+
+  add_layer (image, "reference", 2000, 1500, 4, 2, 1);
+  add_layer (image, "target", 120, 120, 8, 4, 2);
+  gimp_context_push ();
+  gimp_context_set_interpolation (GIMP_INTERPOLATION_NOHALO);
+  started = g_get_monotonic_time ();
+  gimp_image_scale (image, 8000, 6000);
+  fprintf (probe->log, "SCALE-SECONDS %.3f\n",
+           (g_get_monotonic_time () - started) / 1e6);
+  gimp_context_pop ();
   gimp_image_delete (image);
 }
 
@@ -245,10 +310,14 @@ probe_run (GimpProcedure *procedure, GimpProcedureConfig *config,
   callback = gimp_progress_install_vtable (&vtable, &probe, NULL);
   fprintf (probe.log, "VTABLE %s %s\n", callback ? callback : "(none)",
            callback ? "" : gimp_pdb_get_last_error (gimp_get_pdb ()));
-  run_case (&probe, refsr, weights, "4x", "4x", FALSE, 40, 200, 150);
-  run_case (&probe, refsr, weights, "2x", "2x", TRUE, 40, 200, 150);
+  run_case (&probe, refsr, weights, "4x", "4x", FALSE, TRUE, 40, 200, 150);
+  run_case (&probe, refsr, weights, "2x", "2x", TRUE, TRUE, 40, 200, 150);
   if (g_strcmp0 (g_getenv ("REFSR_PROBE_LARGE"), "1") == 0)
-    run_case (&probe, refsr, weights, "large", "4x", FALSE, 120, 2000, 1500);
+    {
+      run_case (&probe, refsr, weights, "large", "4x", FALSE, FALSE, 120,
+                2000, 1500);
+      time_image_scale (&probe);
+    }
   if (callback != NULL)
     gimp_progress_uninstall (callback);
   fclose (probe.log);
