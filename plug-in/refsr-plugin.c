@@ -281,6 +281,38 @@ refsr_plug_in_init (RefsrPlugIn *plug_in)
 {
 }
 
+/* A command as GIMP's menus name it in the user's language, such as
+ * "Image ▸ Crop to Selection": GIMP's own labels from its catalogue, the
+ * menu's and the item's (both of action context), without mnemonics and
+ * with "..." as "…".  Messages take it as a %s, so they always name a
+ * command this GIMP has, in the words it shows. */
+static char *
+menu_path (const char *context, const char *menu, const char *item)
+{
+  static gboolean bound = FALSE;
+  const char *labels[2] = { menu, item };
+  GString *path = g_string_new (NULL);
+
+  if (!bound)
+    {
+      bindtextdomain ("gimp30", gimp_locale_directory ());
+      bind_textdomain_codeset ("gimp30", "UTF-8");
+      bound = TRUE;
+    }
+  for (int i = 0; i < 2; i++)
+    {
+      char *label = gimp_strip_uline (g_dpgettext2 ("gimp30", context,
+                                                    labels[i]));
+
+      if (i > 0)
+        g_string_append (path, " ▸ ");
+      g_string_append (path, label);
+      g_free (label);
+    }
+  g_string_replace (path, "...", "…", 0);
+  return g_string_free (path, FALSE);
+}
+
 /* Validation of what the engine cannot see: the kind of image and item. */
 static gboolean
 check_target (GimpImage *image, GimpDrawable **drawables, GError **error)
@@ -293,9 +325,12 @@ check_target (GimpImage *image, GimpDrawable **drawables, GError **error)
     }
   if (gimp_image_get_base_type (image) == GIMP_INDEXED)
     {
-      g_set_error_literal (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
+      char *mode = menu_path ("image-action", "_Image", "_Mode");
+
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
           _("Indexed images cannot be enlarged: convert the image to RGB "
-            "or grayscale first (Image ▸ Mode)."));
+            "or grayscale first (%s)."), mode);
+      g_free (mode);
       return FALSE;
     }
   if (!GIMP_IS_LAYER (drawables[0]))
@@ -342,41 +377,19 @@ clear_settings (RefsrSettings *settings)
   g_clear_pointer (&settings->pool, g_free);
 }
 
-/* A command as GIMP's menus name it in the user's language, such as
- * "Image ▸ Crop to Selection": GIMP's own labels from its catalogue, the
- * menu's and the item's (both of action context), without mnemonics and
- * with "..." as "…".  Messages take it as a %s, so they always name a
- * command this GIMP has, in the words it shows. */
-static char *
-menu_path (const char *context, const char *menu, const char *item)
+/* What the engine was doing when it failed, for the advice on memory:
+ * only what the failing step depends on is worth changing. */
+typedef enum
 {
-  static gboolean bound = FALSE;
-  const char *labels[2] = { menu, item };
-  GString *path = g_string_new (NULL);
-
-  if (!bound)
-    {
-      bindtextdomain ("gimp30", gimp_locale_directory ());
-      bind_textdomain_codeset ("gimp30", "UTF-8");
-      bound = TRUE;
-    }
-  for (int i = 0; i < 2; i++)
-    {
-      char *label = gimp_strip_uline (g_dpgettext2 ("gimp30", context,
-                                                    labels[i]));
-
-      if (i > 0)
-        g_string_append (path, " ▸ ");
-      g_string_append (path, label);
-      g_free (label);
-    }
-  g_string_replace (path, "...", "…", 0);
-  return g_string_free (path, FALSE);
-}
+  ENGINE_LOADING,        /* the weights: nothing of the image */
+  ENGINE_RUNNING,        /* the layer, its own reference */
+  ENGINE_RUNNING_WITH_REFERENCE
+} EngineStep;
 
 /* The engine's messages are English and name its internals; the user
  * reads a translated sentence saying what went wrong and what to do, with
- * the engine's text kept after it as detail. */
+ * the engine's text kept after it as detail (one %s).  Running out of
+ * memory while enlarging is explain_engine_error's. */
 static const char *
 engine_error_format (gint code)
 {
@@ -392,9 +405,8 @@ engine_error_format (gint code)
                "choose a .safetensors file or the official TTSR .pt "
                "checkpoint: %s");
     case REFSR_ERROR_NO_MEMORY:
-      return _("Not enough memory; enlarge a smaller part of the layer "
-               "(select the part, then Image ▸ Crop to Selection) or use a "
-               "smaller reference: %s");
+      return _("Not enough memory to load the weights file; close other "
+               "images or programs and try again: %s");
     case REFSR_ERROR_IO:
       return _("The weights file could not be read; check that it exists "
                "and that you may read it: %s");
@@ -403,15 +415,36 @@ engine_error_format (gint code)
     }
 }
 
+/* Out of memory while enlarging: a smaller part of the layer needs less,
+ * and so does a smaller reference when there is one. */
+static char *
+no_memory_message (const char *detail, EngineStep step)
+{
+  char *crop = menu_path ("image-action", "_Image", "_Crop to Selection");
+  char *message = step == ENGINE_RUNNING_WITH_REFERENCE
+      ? g_strdup_printf (_("Not enough memory. Enlarge a smaller part of the "
+                           "layer (select the part, then %s) or use a "
+                           "smaller reference: %s"), crop, detail)
+      : g_strdup_printf (_("Not enough memory. Enlarge a smaller part of the "
+                           "layer (select the part, then %s): %s"),
+                         crop, detail);
+
+  g_free (crop);
+  return message;
+}
+
 static void
-explain_engine_error (GError *error)
+explain_engine_error (GError *error, EngineStep step)
 {
   char *message;
 
   if (error == NULL || error->domain != REFSR_ERROR)
     return;
-  message = g_strdup_printf (engine_error_format (error->code),
-                             error->message);
+  if (error->code == REFSR_ERROR_NO_MEMORY && step != ENGINE_LOADING)
+    message = no_memory_message (error->message, step);
+  else
+    message = g_strdup_printf (engine_error_format (error->code),
+                               error->message);
   g_free (error->message);
   error->message = message;
 }
@@ -434,7 +467,7 @@ load_model (GFile *weights, GError **error)
     {
       g_set_error (error, REFSR_ERROR, REFSR_ERROR_WEIGHTS,
           _("No weights file was given and the built-in model is not "
-            "installed (%s).  Choose a TTSR weights file (.safetensors "
+            "installed (%s). Choose a TTSR weights file (.safetensors "
             "or the official .pt checkpoint) as “Weights file”."),
           missing->message);
       g_error_free (missing);
@@ -443,7 +476,7 @@ load_model (GFile *weights, GError **error)
   model = refsr_model_load (path, error);
   g_free (path);
   if (model == NULL && error != NULL)
-    explain_engine_error (*error);
+    explain_engine_error (*error, ENGINE_LOADING);
   return model;
 }
 
@@ -502,7 +535,7 @@ check_pool_count (const RunSizes *sizes, GError **error)
     return TRUE;
   g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
       _("The image has %d visible layers to serve as references; at most "
-        "%d can be searched at once.  Hide the layers that should not "
+        "%d can be searched at once. Hide the layers that should not "
         "serve as references, or uncheck “Use all visible layers as "
         "references”."),
       sizes->n_refs, REFSR_MAX_POOL);
@@ -523,13 +556,13 @@ check_reference_size (const RunSizes *sizes, int i, GError **error)
   if (sizes->ref_names[i] != NULL)
     g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
         _("The reference layer “%s” is %d × %d pixels; a reference must be "
-          "at least %d × %d.  Choose a larger reference layer."),
+          "at least %d × %d. Choose a larger reference layer."),
         sizes->ref_names[i], ref->width, ref->height,
         REFERENCE_MIN_SIDE, REFERENCE_MIN_SIDE);
   else
     g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
         _("The layer is %d × %d pixels; to serve as its own reference it "
-          "must be at least %d × %d.  Choose a reference layer."),
+          "must be at least %d × %d. Choose a reference layer."),
         sizes->lr_width, sizes->lr_height, REFERENCE_MIN_SIDE,
         REFERENCE_MIN_SIDE);
   return FALSE;
@@ -567,18 +600,22 @@ check_reference_pixels (const RunSizes *sizes, int i, GError **error)
   size = megapixels (ref_pixels, TRUE);
   limit = megapixels (REFSR_MAX_REF_PIXELS, FALSE);
   if (sizes->ref_names[i] != NULL)
-    g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
-        _("The reference layer “%s” is %d × %d pixels (%s megapixels); a "
-          "reference may have at most %s megapixels.  Make it smaller "
-          "(Layer ▸ Scale Layer… in its image) or choose another "
-          "reference layer."),
-        sizes->ref_names[i], ref->width, ref->height, size, limit);
+    {
+      char *scale = menu_path ("layers-action", "_Layer", "_Scale Layer...");
+
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
+          _("The reference layer “%s” is %d × %d pixels (%s megapixels); a "
+            "reference may have at most %s megapixels. Make it smaller (%s "
+            "in its image) or choose another reference layer."),
+          sizes->ref_names[i], ref->width, ref->height, size, limit, scale);
+      g_free (scale);
+    }
   else
     /* a layer the engine can enlarge, but too large to be its own
      * reference (the reference's limit is the smaller one) */
     g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
         _("The layer is %d × %d pixels (%s megapixels); to serve as its "
-          "own reference it may have at most %s megapixels.  Choose a "
+          "own reference it may have at most %s megapixels. Choose a "
           "reference layer."),
         sizes->lr_width, sizes->lr_height, size, limit);
   g_free (size);
@@ -592,20 +629,23 @@ static gboolean
 check_pixel_limits (const RunSizes *sizes, GError **error)
 {
   gint64 lr_pixels = (gint64) sizes->lr_width * sizes->lr_height;
-  char *size, *limit;
+  char *size, *limit, *crop, *scale;
 
   if (lr_pixels > REFSR_MAX_LR_PIXELS)
     {
       size = megapixels (lr_pixels, TRUE);
       limit = megapixels (REFSR_MAX_LR_PIXELS, FALSE);
+      crop = menu_path ("image-action", "_Image", "_Crop to Selection");
+      scale = menu_path ("layers-action", "_Layer", "_Scale Layer...");
       g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
           _("The layer is %d × %d pixels (%s megapixels); the filter "
-            "enlarges layers of at most %s megapixels.  Enlarge a part of "
-            "it (select the part, then Image ▸ Crop to Selection) or make "
-            "it smaller first (Layer ▸ Scale Layer…)."),
-          sizes->lr_width, sizes->lr_height, size, limit);
+            "enlarges layers of at most %s megapixels. Enlarge a part of it "
+            "(select the part, then %s) or make it smaller first (%s)."),
+          sizes->lr_width, sizes->lr_height, size, limit, crop, scale);
       g_free (size);
       g_free (limit);
+      g_free (crop);
+      g_free (scale);
       return FALSE;
     }
   for (int i = 0; i < sizes->n_refs; i++)
@@ -664,25 +704,50 @@ set_reference_memory_error (const RunSizes *sizes, const char *budget_text,
                             GError **error)
 {
   if (sizes->n_refs == 1)
-    g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
-        _("Enlarging this %d × %d layer with the %d × %d reference layer "
-          "“%s” needs more memory than the %s this filter allows itself "
-          "(%s), even in the smallest tiles; the layer alone would fit.  "
-          "Make the reference smaller (Layer ▸ Scale Layer… in its image) "
-          "or choose a smaller reference layer: %s"),
-        sizes->lr_width, sizes->lr_height, sizes->refs[0].width,
-        sizes->refs[0].height,
-        sizes->ref_names[0] ? sizes->ref_names[0] : sizes->name,
-        budget_text, why, detail);
+    {
+      char *scale = menu_path ("layers-action", "_Layer", "_Scale Layer...");
+
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
+          _("Enlarging this %d × %d layer with the %d × %d reference layer "
+            "“%s” needs more memory than the %s this filter allows itself "
+            "(%s), even in the smallest tiles; the layer alone would fit. "
+            "Make the reference smaller (%s in its image) or choose a "
+            "smaller reference layer: %s"),
+          sizes->lr_width, sizes->lr_height, sizes->refs[0].width,
+          sizes->refs[0].height,
+          sizes->ref_names[0] ? sizes->ref_names[0] : sizes->name,
+          budget_text, why, scale, detail);
+      g_free (scale);
+    }
   else
     g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
         _("Enlarging this %d × %d layer with %d reference layers needs more "
           "memory than the %s this filter allows itself (%s), even in the "
-          "smallest tiles; the layer alone would fit.  Use fewer or smaller "
+          "smallest tiles; the layer alone would fit. Use fewer or smaller "
           "references (hide layers, or uncheck “Use all visible layers as "
           "references”): %s"),
         sizes->lr_width, sizes->lr_height, sizes->n_refs, budget_text, why,
         detail);
+}
+
+/* Why even the smallest tiles and the smallest references do not fit:
+ * the layer is what to change (the reference does not matter here). */
+static void
+set_layer_memory_error (const RunSizes *sizes, const char *budget_text,
+                        const char *why, const char *detail, GError **error)
+{
+  char *crop = menu_path ("image-action", "_Image", "_Crop to Selection");
+  char *scale = menu_path ("layers-action", "_Layer", "_Scale Layer...");
+
+  g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
+      _("Enlarging this %d × %d layer needs more memory than the %s this "
+        "filter allows itself (%s), even in the smallest tiles and with the "
+        "smallest reference. Enlarge a part of the layer (select the part, "
+        "then %s) or make it smaller first (%s): %s"),
+      sizes->lr_width, sizes->lr_height, budget_text, why, crop, scale,
+      detail);
+  g_free (crop);
+  g_free (scale);
 }
 
 /* The run's memory, estimated from the sizes alone, in tiles: refused
@@ -718,7 +783,7 @@ check_memory (const RefsrModel *model, const RunSizes *sizes,
                       &unused, NULL))
     g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
         _("Enlarging this %d × %d layer in tiles of %d pixels needs more "
-          "memory than the %s this filter allows itself (%s).  Choose a "
+          "memory than the %s this filter allows itself (%s). Choose a "
           "smaller tile size, or 0 to let the filter choose tiles that "
           "fit: %s"),
         sizes->lr_width, sizes->lr_height, options->tile_size, budget_text,
@@ -728,14 +793,7 @@ check_memory (const RefsrModel *model, const RunSizes *sizes,
     set_reference_memory_error (sizes, budget_text, why, detail->message,
                                 error);
   else
-    g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
-        _("Enlarging this %d × %d layer needs more memory than the %s this "
-          "filter allows itself (%s), even in the smallest tiles and with "
-          "the smallest reference.  Enlarge a part of the layer (select "
-          "the part, then Image ▸ Crop to Selection) or make it smaller "
-          "first (Layer ▸ Scale Layer…): %s"),
-        sizes->lr_width, sizes->lr_height, budget_text, why,
-        detail->message);
+    set_layer_memory_error (sizes, budget_text, why, detail->message, error);
   g_free (smallest);
   g_free (budget_text);
   g_error_free (detail);
@@ -789,6 +847,8 @@ typedef struct
   const char *stage;
   char *text;               /* shown above the progress bar */
   Share share;              /* the engine's part of the bar */
+  gboolean has_reference;   /* not the layer alone: a smaller reference
+                             * would need less memory */
 } TileSink;
 
 /* Rows of a tile interleaved at a time: a tile may be 4096 pixels wide. */
@@ -937,7 +997,9 @@ run_engine (const RefsrModel *model, const RefsrGeglPixels *lr,
                            error);
   g_free (ref_images);
   if (result == NULL && error != NULL && !sink->failed)
-    explain_engine_error (*error);
+    explain_engine_error (*error, sink->has_reference
+                                  ? ENGINE_RUNNING_WITH_REFERENCE
+                                  : ENGINE_RUNNING);
   return result;
 }
 
@@ -1106,6 +1168,7 @@ fill_new_layers (const RefsrSettings *settings, const RefsrModel *model,
                                                      4 * lr_height),
                                      sink.float_format);
   sink.share = bar->engine;
+  sink.has_reference = settings->reference != NULL || settings->n_refs > 1;
   refsr_progress_init (_("Reading the layers"));
   ok = (sink.writer = refsr_gegl_writer_new (layers->result, target,
                                              error)) != NULL
@@ -1585,7 +1648,7 @@ check_parents_unlocked (const RefsrSettings *settings, GError **error)
 
         g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
             _("The layer is inside the layer group “%s”, whose pixels are "
-              "locked, so the enlarged layer cannot be added beside it.  "
+              "locked, so the enlarged layer cannot be added beside it. "
               "Unlock the group’s pixels in the Layers dialog, or choose "
               "“New image” as Output."),
             name);
