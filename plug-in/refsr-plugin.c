@@ -1368,21 +1368,25 @@ copy_pixels (GimpDrawable *drawable, const GeglRectangle *rect)
 }
 
 /* Fills drawable (already of the enlarged size) with source enlarged by
- * scale, with NoHalo as GIMP's Image ▸ Scale Image does, through its
- * shadow: one undo step, so the whole stays undoable.  The plug-in does
- * what GIMP's scaling would do because GIMP's own scaling calls drive the
- * plug-in's progress from 0 again (see enlarge_image). */
+ * scale, with NoHalo as GIMP's Scale Image does.  The plug-in does what
+ * GIMP's scaling would do because GIMP's own scaling calls drive the
+ * plug-in's progress from 0 again (see enlarge_image).  The pixels go
+ * straight into the drawable, not through its shadow, whose merge would
+ * keep to the selection: the drawable's buffer is the one its resize
+ * (the layer's, or the canvas's for a channel) has just made, and that
+ * resize's undo step keeps the former one, so Edit ▸ Undo restores it
+ * and Redo brings back these pixels. */
 static gboolean
 enlarge_pixels (GimpDrawable *drawable, GeglBuffer *source, int scale,
                 ImageBar *bar)
 {
-  GeglBuffer *shadow = gimp_drawable_get_shadow_buffer (drawable);
+  GeglBuffer *dest = gimp_drawable_get_buffer (drawable);
   GeglNode *graph = gegl_node_new ();
   GeglNode *write = gegl_node_new_child (graph,
-      "operation", "gegl:write-buffer", "buffer", shadow, NULL);
+      "operation", "gegl:write-buffer", "buffer", dest, NULL);
   GeglProcessor *processor;
-  gint64 pixels = (gint64) gegl_buffer_get_width (shadow)
-                  * gegl_buffer_get_height (shadow);
+  gint64 pixels = (gint64) gegl_buffer_get_width (dest)
+                  * gegl_buffer_get_height (dest);
   double done = 0.0;
 
   gegl_node_link_many (
@@ -1393,18 +1397,18 @@ enlarge_pixels (GimpDrawable *drawable, GeglBuffer *source, int scale,
                            "sampler", GEGL_SAMPLER_NOHALO,
                            "abyss-policy", GEGL_ABYSS_CLAMP, NULL),
       write, NULL);
-  processor = gegl_node_new_processor (write, gegl_buffer_get_extent (shadow));
+  processor = gegl_node_new_processor (write, gegl_buffer_get_extent (dest));
   while (gegl_processor_work (processor, &done))
     show_progress (share_at (bar->share,
                              (bar->done + done * pixels) / MAX (bar->total, 1)));
   bar->done += pixels;
   g_object_unref (processor);
   g_object_unref (graph);
-  g_object_unref (shadow);
-  return gimp_drawable_merge_shadow (drawable, TRUE)
-         && gimp_drawable_update (drawable, 0, 0,
-                                  gimp_drawable_get_width (drawable),
-                                  gimp_drawable_get_height (drawable));
+  gegl_buffer_flush (dest);
+  g_object_unref (dest);
+  return gimp_drawable_update (drawable, 0, 0,
+                               gimp_drawable_get_width (drawable),
+                               gimp_drawable_get_height (drawable));
 }
 
 /* Content and position locks would refuse the enlargement (a group's
