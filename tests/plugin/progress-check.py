@@ -64,6 +64,9 @@ def runs(path):
             case["seconds"] = float(rest)
         elif kind == "SCALE-SECONDS":
             print(f"# GIMP's Scale Image of the large case's image: {rest} s")
+        elif kind == "DIFF":
+            what, largest, mean = rest.split(" ")
+            case.setdefault("diff", {})[what] = (int(largest), float(mean))
         elif kind == "SIZE":
             what, w, h = rest.split(" ")
             case["sizes"][what] = (int(w), int(h))
@@ -152,6 +155,16 @@ def check(case, calls):
     result(near(sizes.get("selection-from"), 2 * scale)
            and near(sizes.get("selection-to"), 12 * scale),
            f"{name}: the selection is enlarged with the image", str(sizes))
+    # the same operation and sampler as GIMP's Scale Image: the same pixels,
+    # but that babl picks its conversions by timing them, so that now and
+    # then a value rounds the other way (as in test-plugin.sh)
+    diffs = case.get("diff", {})
+    result(len(diffs) == 2, f"{name}: the pixels of two layers are compared",
+           str(diffs))
+    for layer, diff in sorted(diffs.items()):
+        result(diff[0] <= 1 and diff[1] <= 0.01,
+               f"{name}: the {layer} layer's pixels are GIMP's Scale Image's, "
+               "within 1/255", f"largest difference, mean: {diff}")
     if "seconds" in case:
         print(f"# {name}: {case['seconds']:.2f} s for the whole call")
 

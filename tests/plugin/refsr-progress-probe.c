@@ -28,6 +28,7 @@
  * Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later */
 #include <libgimp/gimp.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #define PROBE_PROC "plug-in-refsr-progress-probe"
 
@@ -224,6 +225,56 @@ log_sizes (Probe *probe, GimpImage *image, GimpLayer *reference,
             gimp_image_get_height (image));
 }
 
+/* How far layer name of image is from the same layer of expected, in
+ * 8-bit levels of any channel: the largest difference and the mean. */
+static void
+log_difference (Probe *probe, GimpImage *image, GimpImage *expected,
+                const char *name)
+{
+  GimpDrawable *got = GIMP_DRAWABLE (gimp_image_get_layer_by_name (image,
+                                                                    name));
+  GimpDrawable *want = GIMP_DRAWABLE (gimp_image_get_layer_by_name (expected,
+                                                                     name));
+  GeglBuffer *a = gimp_drawable_get_buffer (got);
+  GeglBuffer *b = gimp_drawable_get_buffer (want);
+  const GeglRectangle *rect = gegl_buffer_get_extent (a);
+  gsize n = (gsize) rect->width * rect->height * 4;
+  guint8 *pa = g_malloc (n), *pb = g_malloc (n);
+  int largest = 0;
+  double sum = 0;
+
+  gegl_buffer_get (a, rect, 1.0, babl_format ("R'G'B'A u8"), pa,
+                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  gegl_buffer_get (b, rect, 1.0, babl_format ("R'G'B'A u8"), pb,
+                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  for (gsize i = 0; i < n; i++)
+    {
+      int d = abs (pa[i] - pb[i]);
+
+      largest = MAX (largest, d);
+      sum += d;
+    }
+  fprintf (probe->log, "DIFF %s %d %.4f\n", name, largest, sum / n);
+  g_free (pa);
+  g_free (pb);
+  g_object_unref (a);
+  g_object_unref (b);
+}
+
+/* The image as GIMP's Scale Image (NoHalo) would have enlarged it. */
+static GimpImage *
+scaled_by_gimp (GimpImage *image, int scale)
+{
+  GimpImage *copy = gimp_image_duplicate (image);
+
+  gimp_context_push ();
+  gimp_context_set_interpolation (GIMP_INTERPOLATION_NOHALO);
+  gimp_image_scale (copy, gimp_image_get_width (image) * scale,
+                    gimp_image_get_height (image) * scale);
+  gimp_context_pop ();
+  return copy;
+}
+
 /* One run of plug-in-refsr on a new image: the reference, at 4, 2, about
  * as large as the image, the layer to enlarge above it; with extras, a
  * channel, a selection, a path and a guide go with the image. */
@@ -239,6 +290,8 @@ run_case (Probe *probe, GimpProcedure *refsr, GFile *weights,
   GimpPath *path = extras ? add_extras (image) : NULL;
   GimpDrawable *drawables[2] = { GIMP_DRAWABLE (target), NULL };
   GimpProcedureConfig *config = gimp_procedure_create_config (refsr);
+  GimpImage *expected = extras ? scaled_by_gimp (image, scale[0] - '0')
+                               : NULL;
   GimpValueArray *values;
 
   g_object_set (config, "run-mode", GIMP_RUN_NONINTERACTIVE, "image", image,
@@ -260,6 +313,12 @@ run_case (Probe *probe, GimpProcedure *refsr, GFile *weights,
   log_sizes (probe, image, reference, target);
   if (path != NULL)
     log_extras (probe, image, path);
+  if (expected != NULL)
+    {
+      log_difference (probe, image, expected, "other");
+      log_difference (probe, image, expected, "target");
+      gimp_image_delete (expected);
+    }
   fflush (probe->log);
   gimp_value_array_unref (values);
   g_object_unref (config);
