@@ -149,6 +149,8 @@ def check(case, calls):
     result(sizes.get("guide", (0, 0))[0] == height // 2 * scale
            and sizes.get("path-start") == (10 * scale, 20 * scale),
            f"{name}: the guide and the path move with the image", str(sizes))
+    result(sizes.get("sample-point") == (30 * scale, 40 * scale),
+           f"{name}: the sample point moves with the image", str(sizes))
     # NoHalo softens the selection's edge by up to a source pixel
     near = lambda got, want: got is not None and all(
         abs(g - want) <= scale for g in got)

@@ -2,7 +2,7 @@
  * plug-in-refsr-progress-probe, which calls plug-in-refsr through the PDB
  * on small images made for it (a layer and a larger reference layer in
  * the same image, with another layer and its mask, a channel, a
- * selection, a path and a guide; "New layer" output, at 4x, and at 2x
+ * selection, a path, a guide and a sample point; "New layer" output, at 4x, and at 2x
  * with the confidence map) and writes to the file named by
  * REFSR_PROBE_LOG, one line each:
  *
@@ -157,8 +157,8 @@ log_selection (Probe *probe, GimpImage *image)
   log_size (probe, "selection-to", x2, y2);
 }
 
-/* A layer with a mask, a channel, a selection, a path and a guide, to be
- * enlarged with the image. */
+/* A layer with a mask, a channel, a selection, a path, a guide and a
+ * sample point, to be enlarged with the image. */
 static GimpPath *
 add_extras (GimpImage *image)
 {
@@ -179,6 +179,7 @@ add_extras (GimpImage *image)
   stroke = gimp_path_bezier_stroke_new_moveto (path, 10, 20);
   gimp_path_bezier_stroke_lineto (path, stroke, 50, 60);
   gimp_image_add_hguide (image, gimp_image_get_height (image) / 2);
+  gimp_image_add_sample_point (image, 30, 40);
   gimp_image_select_rectangle (image, GIMP_CHANNEL_OP_REPLACE, 2, 2, 10, 10);
   return path;
 }
@@ -206,6 +207,9 @@ log_extras (Probe *probe, GimpImage *image, GimpPath *path)
   log_size (probe, "guide", gimp_image_get_guide_position (
                                 image, gimp_image_find_next_guide (image, 0)),
             0);
+  x = gimp_image_get_sample_point_position (
+          image, gimp_image_find_next_sample_point (image, 0), &y);
+  log_size (probe, "sample-point", x, y);
 }
 
 static void
