@@ -2,8 +2,8 @@
  * plug-in-refsr-progress-probe, which calls plug-in-refsr through the PDB
  * on small images made for it (a layer and a larger reference layer in
  * the same image, with another layer and its mask, a channel, a
- * selection, a path, a guide and a sample point; "New layer" output, at 4x, and at 2x
- * with the confidence map) and writes to the file named by
+ * selection, a path, a guide and a sample point; "New layer" output, at
+ * 4x, and at 2x with the confidence map) and writes to the file named by
  * REFSR_PROBE_LOG, one line each:
  *
  *   VTABLE name|(none) why   whether its progress vtable was installed
