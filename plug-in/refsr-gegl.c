@@ -7,6 +7,7 @@
 #include "refsr-gegl.h"
 
 #include <glib/gi18n-lib.h>
+#include <stdio.h>
 
 /* Rows converted per gegl_buffer_get/set call: large enough to amortise
  * the call, small enough that the scratch stays a few MiB on wide images. */
@@ -359,7 +360,7 @@ refsr_gegl_writer_put_resampled (RefsrGeglWriter *writer, GeglBuffer *src,
 
       resampler_get (&r, &rect, band);
       ok = refsr_gegl_writer_put (writer, &rect, r.format, band, error);
-      gimp_progress_update (progress_from + (progress_to - progress_from)
+      refsr_progress_update (progress_from + (progress_to - progress_from)
                             * (y0 + rect.height) / writer->height);
     }
   g_free (band);
@@ -385,4 +386,53 @@ refsr_gegl_writer_free (RefsrGeglWriter *writer)
   g_clear_object (&writer->alpha);
   g_free (writer->scratch);
   g_free (writer);
+}
+
+/* The log of REFSR_PROGRESS_LOG, opened on the first call; NULL when it is
+ * unset or cannot be opened (the progress itself never depends on it). */
+static gint64 progress_log_start;
+
+static FILE *
+progress_log (void)
+{
+  static gboolean opened = FALSE;
+  static FILE *log = NULL;
+  const char *path;
+
+  if (opened)
+    return log;
+  opened = TRUE;
+  progress_log_start = g_get_monotonic_time ();
+  path = g_getenv ("REFSR_PROGRESS_LOG");
+  if (path != NULL && *path != '\0' && (log = fopen (path, "a")) != NULL)
+    {
+      setvbuf (log, NULL, _IOLBF, 0);
+      fprintf (log, "RUN\n");
+    }
+  return log;
+}
+
+void
+refsr_progress_init (const char *text)
+{
+  if (progress_log () != NULL)
+    fprintf (progress_log (), "START %s\n", text);
+  gimp_progress_init (text);
+}
+
+void
+refsr_progress_set_text (const char *text)
+{
+  if (progress_log () != NULL)
+    fprintf (progress_log (), "TEXT %s\n", text);
+  gimp_progress_set_text (text);
+}
+
+void
+refsr_progress_update (double fraction)
+{
+  if (progress_log () != NULL)
+    fprintf (progress_log (), "VALUE %.6f %.3f\n", fraction,
+             (g_get_monotonic_time () - progress_log_start) / 1e6);
+  gimp_progress_update (fraction);
 }

@@ -75,6 +75,17 @@ gboolean refsr_gegl_writer_put_resampled (RefsrGeglWriter *writer,
 /* Flushes what was written to GIMP and frees the writer (NULL is ignored). */
 void refsr_gegl_writer_free (RefsrGeglWriter *writer);
 
+/* The plug-in's progress calls, all of which go through these: GIMP's
+ * gimp_progress_init, _set_text and _update, and, when the environment
+ * variable REFSR_PROGRESS_LOG names a file, a line appended there for
+ * each ("START text", "TEXT text", "VALUE fraction seconds", the seconds
+ * since the process's first call, after a "RUN" line per process).  Tests read it: GIMP 3.0 does not route a called
+ * plug-in's progress to a calling plug-in's progress vtable (the vtable
+ * cannot be installed, see tests/plugin/test-progress.sh). */
+void refsr_progress_init (const char *text);
+void refsr_progress_set_text (const char *text);
+void refsr_progress_update (double fraction);
+
 G_END_DECLS
 
 #endif /* REFSR_GEGL_H */

@@ -54,10 +54,23 @@ typedef struct
   int n_refs;
 } RefsrSettings;
 
-/* The share of the progress bar the engine fills (its tiles are written
- * into the layer as they come, within that share); the rest is GEGL's
- * reduction for 2x and 3x and the confidence map. */
-#define ENGINE_PROGRESS 0.9
+/* A phase's part of the progress bar, from one fraction to another. */
+typedef struct
+{
+  double from, to;
+} Share;
+
+/* The run's phases in the order they come, each with a share of the bar
+ * in proportion to the time it is expected to take (plan_progress), so
+ * that the bar runs once from 0 to 1 without going back. */
+typedef struct
+{
+  Share read;     /* the layers' pixels */
+  Share engine;   /* its stages; its tiles go into the layer as they come */
+  Share reduce;   /* 2x and 3x: the 4x result reduced */
+  Share map;      /* the confidence map */
+  Share image;    /* new layer: the rest of the image enlarged */
+} RunBar;
 
 #define REFSR_TYPE_PLUG_IN (refsr_plug_in_get_type ())
 G_DECLARE_FINAL_TYPE (RefsrPlugIn, refsr_plug_in, REFSR, PLUG_IN, GimpPlugIn)
@@ -343,6 +356,38 @@ refsr_plug_in_init (RefsrPlugIn *plug_in)
 {
 }
 
+/* A command as GIMP's menus name it in the user's language, such as
+ * "Image ▸ Crop to Selection": GIMP's own labels from its catalogue, the
+ * menu's and the item's (both of action context), without mnemonics and
+ * with "..." as "…".  Messages take it as a %s, so they always name a
+ * command this GIMP has, in the words it shows. */
+static char *
+menu_path (const char *context, const char *menu, const char *item)
+{
+  static gboolean bound = FALSE;
+  const char *labels[2] = { menu, item };
+  GString *path = g_string_new (NULL);
+
+  if (!bound)
+    {
+      bindtextdomain ("gimp30", gimp_locale_directory ());
+      bind_textdomain_codeset ("gimp30", "UTF-8");
+      bound = TRUE;
+    }
+  for (int i = 0; i < 2; i++)
+    {
+      char *label = gimp_strip_uline (g_dpgettext2 ("gimp30", context,
+                                                    labels[i]));
+
+      if (i > 0)
+        g_string_append (path, " ▸ ");
+      g_string_append (path, label);
+      g_free (label);
+    }
+  g_string_replace (path, "...", "…", 0);
+  return g_string_free (path, FALSE);
+}
+
 /* Validation of what the engine cannot see: the kind of image and item. */
 static gboolean
 check_target (GimpImage *image, GimpDrawable **drawables, GError **error)
@@ -355,9 +400,12 @@ check_target (GimpImage *image, GimpDrawable **drawables, GError **error)
     }
   if (gimp_image_get_base_type (image) == GIMP_INDEXED)
     {
-      g_set_error_literal (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
+      char *mode = menu_path ("image-action", "_Image", "_Mode");
+
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
           _("Indexed images cannot be enlarged: convert the image to RGB "
-            "or grayscale first (Image ▸ Mode)."));
+            "or grayscale first (%s)."), mode);
+      g_free (mode);
       return FALSE;
     }
   if (!GIMP_IS_LAYER (drawables[0]))
@@ -404,9 +452,19 @@ clear_settings (RefsrSettings *settings)
   g_clear_pointer (&settings->pool, g_free);
 }
 
+/* What the engine was doing when it failed, for the advice on memory:
+ * only what the failing step depends on is worth changing. */
+typedef enum
+{
+  ENGINE_LOADING,        /* the weights: nothing of the image */
+  ENGINE_RUNNING,        /* the layer, its own reference */
+  ENGINE_RUNNING_WITH_REFERENCE
+} EngineStep;
+
 /* The engine's messages are English and name its internals; the user
  * reads a translated sentence saying what went wrong and what to do, with
- * the engine's text kept after it as detail. */
+ * the engine's text kept after it as detail (one %s).  Running out of
+ * memory while enlarging is explain_engine_error's. */
 static const char *
 engine_error_format (gint code)
 {
@@ -422,9 +480,8 @@ engine_error_format (gint code)
                "choose a .safetensors file or the official TTSR .pt "
                "checkpoint: %s");
     case REFSR_ERROR_NO_MEMORY:
-      return _("Not enough memory; enlarge a smaller part of the layer "
-               "(select the part, then Image ▸ Crop to Selection) or use a "
-               "smaller reference: %s");
+      return _("Not enough memory to load the weights file; close other "
+               "images or programs and try again: %s");
     case REFSR_ERROR_IO:
       return _("The weights file could not be read; check that it exists "
                "and that you may read it: %s");
@@ -433,15 +490,36 @@ engine_error_format (gint code)
     }
 }
 
+/* Out of memory while enlarging: a smaller part of the layer needs less,
+ * and so does a smaller reference when there is one. */
+static char *
+no_memory_message (const char *detail, EngineStep step)
+{
+  char *crop = menu_path ("image-action", "_Image", "_Crop to Selection");
+  char *message = step == ENGINE_RUNNING_WITH_REFERENCE
+      ? g_strdup_printf (_("Not enough memory. Enlarge a smaller part of the "
+                           "layer (select the part, then %s) or use a "
+                           "smaller reference: %s"), crop, detail)
+      : g_strdup_printf (_("Not enough memory. Enlarge a smaller part of the "
+                           "layer (select the part, then %s): %s"),
+                         crop, detail);
+
+  g_free (crop);
+  return message;
+}
+
 static void
-explain_engine_error (GError *error)
+explain_engine_error (GError *error, EngineStep step)
 {
   char *message;
 
   if (error == NULL || error->domain != REFSR_ERROR)
     return;
-  message = g_strdup_printf (engine_error_format (error->code),
-                             error->message);
+  if (error->code == REFSR_ERROR_NO_MEMORY && step != ENGINE_LOADING)
+    message = no_memory_message (error->message, step);
+  else
+    message = g_strdup_printf (engine_error_format (error->code),
+                               error->message);
   g_free (error->message);
   error->message = message;
 }
@@ -464,7 +542,7 @@ load_model (GFile *weights, GError **error)
     {
       g_set_error (error, REFSR_ERROR, REFSR_ERROR_WEIGHTS,
           _("No weights file was given and the built-in model is not "
-            "installed (%s).  Choose a TTSR weights file (.safetensors "
+            "installed (%s). Choose a TTSR weights file (.safetensors "
             "or the official .pt checkpoint) as “Weights file”."),
           missing->message);
       g_error_free (missing);
@@ -473,7 +551,7 @@ load_model (GFile *weights, GError **error)
   model = refsr_model_load (path, error);
   g_free (path);
   if (model == NULL && error != NULL)
-    explain_engine_error (*error);
+    explain_engine_error (*error, ENGINE_LOADING);
   return model;
 }
 
@@ -532,7 +610,7 @@ check_pool_count (const RunSizes *sizes, GError **error)
     return TRUE;
   g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
       _("The image has %d visible layers to serve as references; at most "
-        "%d can be searched at once.  Hide the layers that should not "
+        "%d can be searched at once. Hide the layers that should not "
         "serve as references, or uncheck “Use all visible layers as "
         "references”."),
       sizes->n_refs, REFSR_MAX_POOL);
@@ -553,13 +631,13 @@ check_reference_size (const RunSizes *sizes, int i, GError **error)
   if (sizes->ref_names[i] != NULL)
     g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
         _("The reference layer “%s” is %d × %d pixels; a reference must be "
-          "at least %d × %d.  Choose a larger reference layer."),
+          "at least %d × %d. Choose a larger reference layer."),
         sizes->ref_names[i], ref->width, ref->height,
         REFERENCE_MIN_SIDE, REFERENCE_MIN_SIDE);
   else
     g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
         _("The layer is %d × %d pixels; to serve as its own reference it "
-          "must be at least %d × %d.  Choose a reference layer."),
+          "must be at least %d × %d. Choose a reference layer."),
         sizes->lr_width, sizes->lr_height, REFERENCE_MIN_SIDE,
         REFERENCE_MIN_SIDE);
   return FALSE;
@@ -597,18 +675,22 @@ check_reference_pixels (const RunSizes *sizes, int i, GError **error)
   size = megapixels (ref_pixels, TRUE);
   limit = megapixels (REFSR_MAX_REF_PIXELS, FALSE);
   if (sizes->ref_names[i] != NULL)
-    g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
-        _("The reference layer “%s” is %d × %d pixels (%s megapixels); a "
-          "reference may have at most %s megapixels.  Make it smaller "
-          "(Layer ▸ Scale Layer… in its image) or choose another "
-          "reference layer."),
-        sizes->ref_names[i], ref->width, ref->height, size, limit);
+    {
+      char *scale = menu_path ("layers-action", "_Layer", "_Scale Layer...");
+
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
+          _("The reference layer “%s” is %d × %d pixels (%s megapixels); a "
+            "reference may have at most %s megapixels. Make it smaller (%s "
+            "in its image) or choose another reference layer."),
+          sizes->ref_names[i], ref->width, ref->height, size, limit, scale);
+      g_free (scale);
+    }
   else
     /* a layer the engine can enlarge, but too large to be its own
      * reference (the reference's limit is the smaller one) */
     g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
         _("The layer is %d × %d pixels (%s megapixels); to serve as its "
-          "own reference it may have at most %s megapixels.  Choose a "
+          "own reference it may have at most %s megapixels. Choose a "
           "reference layer."),
         sizes->lr_width, sizes->lr_height, size, limit);
   g_free (size);
@@ -622,20 +704,23 @@ static gboolean
 check_pixel_limits (const RunSizes *sizes, GError **error)
 {
   gint64 lr_pixels = (gint64) sizes->lr_width * sizes->lr_height;
-  char *size, *limit;
+  char *size, *limit, *crop, *scale;
 
   if (lr_pixels > REFSR_MAX_LR_PIXELS)
     {
       size = megapixels (lr_pixels, TRUE);
       limit = megapixels (REFSR_MAX_LR_PIXELS, FALSE);
+      crop = menu_path ("image-action", "_Image", "_Crop to Selection");
+      scale = menu_path ("layers-action", "_Layer", "_Scale Layer...");
       g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
           _("The layer is %d × %d pixels (%s megapixels); the filter "
-            "enlarges layers of at most %s megapixels.  Enlarge a part of "
-            "it (select the part, then Image ▸ Crop to Selection) or make "
-            "it smaller first (Layer ▸ Scale Layer…)."),
-          sizes->lr_width, sizes->lr_height, size, limit);
+            "enlarges layers of at most %s megapixels. Enlarge a part of it "
+            "(select the part, then %s) or make it smaller first (%s)."),
+          sizes->lr_width, sizes->lr_height, size, limit, crop, scale);
       g_free (size);
       g_free (limit);
+      g_free (crop);
+      g_free (scale);
       return FALSE;
     }
   for (int i = 0; i < sizes->n_refs; i++)
@@ -694,25 +779,50 @@ set_reference_memory_error (const RunSizes *sizes, const char *budget_text,
                             GError **error)
 {
   if (sizes->n_refs == 1)
-    g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
-        _("Enlarging this %d × %d layer with the %d × %d reference layer "
-          "“%s” needs more memory than the %s this filter allows itself "
-          "(%s), even in the smallest tiles; the layer alone would fit.  "
-          "Make the reference smaller (Layer ▸ Scale Layer… in its image) "
-          "or choose a smaller reference layer: %s"),
-        sizes->lr_width, sizes->lr_height, sizes->refs[0].width,
-        sizes->refs[0].height,
-        sizes->ref_names[0] ? sizes->ref_names[0] : sizes->name,
-        budget_text, why, detail);
+    {
+      char *scale = menu_path ("layers-action", "_Layer", "_Scale Layer...");
+
+      g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
+          _("Enlarging this %d × %d layer with the %d × %d reference layer "
+            "“%s” needs more memory than the %s this filter allows itself "
+            "(%s), even in the smallest tiles; the layer alone would fit. "
+            "Make the reference smaller (%s in its image) or choose a "
+            "smaller reference layer: %s"),
+          sizes->lr_width, sizes->lr_height, sizes->refs[0].width,
+          sizes->refs[0].height,
+          sizes->ref_names[0] ? sizes->ref_names[0] : sizes->name,
+          budget_text, why, scale, detail);
+      g_free (scale);
+    }
   else
     g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
         _("Enlarging this %d × %d layer with %d reference layers needs more "
           "memory than the %s this filter allows itself (%s), even in the "
-          "smallest tiles; the layer alone would fit.  Use fewer or smaller "
+          "smallest tiles; the layer alone would fit. Use fewer or smaller "
           "references (hide layers, or uncheck “Use all visible layers as "
           "references”): %s"),
         sizes->lr_width, sizes->lr_height, sizes->n_refs, budget_text, why,
         detail);
+}
+
+/* Why even the smallest tiles and the smallest references do not fit:
+ * the layer is what to change (the reference does not matter here). */
+static void
+set_layer_memory_error (const RunSizes *sizes, const char *budget_text,
+                        const char *why, const char *detail, GError **error)
+{
+  char *crop = menu_path ("image-action", "_Image", "_Crop to Selection");
+  char *scale = menu_path ("layers-action", "_Layer", "_Scale Layer...");
+
+  g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
+      _("Enlarging this %d × %d layer needs more memory than the %s this "
+        "filter allows itself (%s), even in the smallest tiles and with the "
+        "smallest reference. Enlarge a part of the layer (select the part, "
+        "then %s) or make it smaller first (%s): %s"),
+      sizes->lr_width, sizes->lr_height, budget_text, why, crop, scale,
+      detail);
+  g_free (crop);
+  g_free (scale);
 }
 
 /* The run's memory, estimated from the sizes alone, in tiles: refused
@@ -748,7 +858,7 @@ check_memory (const RefsrModel *model, const RunSizes *sizes,
                       &unused, NULL))
     g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
         _("Enlarging this %d × %d layer in tiles of %d pixels needs more "
-          "memory than the %s this filter allows itself (%s).  Choose a "
+          "memory than the %s this filter allows itself (%s). Choose a "
           "smaller tile size, or 0 to let the filter choose tiles that "
           "fit: %s"),
         sizes->lr_width, sizes->lr_height, options->tile_size, budget_text,
@@ -758,14 +868,7 @@ check_memory (const RefsrModel *model, const RunSizes *sizes,
     set_reference_memory_error (sizes, budget_text, why, detail->message,
                                 error);
   else
-    g_set_error (error, REFSR_ERROR, REFSR_ERROR_NO_MEMORY,
-        _("Enlarging this %d × %d layer needs more memory than the %s this "
-          "filter allows itself (%s), even in the smallest tiles and with "
-          "the smallest reference.  Enlarge a part of the layer (select "
-          "the part, then Image ▸ Crop to Selection) or make it smaller "
-          "first (Layer ▸ Scale Layer…): %s"),
-        sizes->lr_width, sizes->lr_height, budget_text, why,
-        detail->message);
+    set_layer_memory_error (sizes, budget_text, why, detail->message, error);
   g_free (smallest);
   g_free (budget_text);
   g_error_free (detail);
@@ -818,7 +921,9 @@ typedef struct
   int n_tiles, tiles_done;
   const char *stage;
   char *text;               /* shown above the progress bar */
-  double shown;             /* the fraction last shown */
+  Share share;              /* the engine's part of the bar */
+  gboolean has_reference;   /* not the layer alone: a smaller reference
+                             * would need less memory */
 } TileSink;
 
 /* Rows of a tile interleaved at a time: a tile may be 4096 pixels wide. */
@@ -837,9 +942,33 @@ show_stage (TileSink *sink)
   else
     text = g_strdup (stage_text (sink->stage));
   if (g_strcmp0 (text, sink->text) != 0)
-    gimp_progress_set_text (text);
+    refsr_progress_set_text (text);
   g_free (sink->text);
   sink->text = text;
+}
+
+/* Where fraction (0 to 1) of a phase lies on the bar. */
+static double
+share_at (Share share, double fraction)
+{
+  return share.from + (share.to - share.from) * CLAMP (fraction, 0.0, 1.0);
+}
+
+/* Moves the bar to value, never back: each phase starts where the last
+ * one ended, and a value the rounding of the shares puts a hair lower
+ * must not show as a jump back.  Each update is a message to GIMP: a
+ * thousand steps are plenty. */
+static void
+show_progress (double value)
+{
+  static double shown = 0.0;   /* one run per plug-in process */
+
+  value = MIN (value, 1.0);
+  if (value >= shown + 0.001 || (value >= 1.0 && shown < 1.0))
+    {
+      refsr_progress_update (value);
+      shown = value;
+    }
 }
 
 static void
@@ -849,13 +978,7 @@ report_progress (double fraction, const char *stage, void *data)
 
   sink->stage = stage;
   show_stage (sink);
-  /* Each update is a message to GIMP: a thousand steps are plenty. */
-  fraction *= ENGINE_PROGRESS;
-  if (fraction - sink->shown >= 0.001 || fraction >= ENGINE_PROGRESS)
-    {
-      gimp_progress_update (fraction);
-      sink->shown = fraction;
-    }
+  show_progress (share_at (sink->share, fraction));
 }
 
 /* A tile of the engine's float output, a band of rows at a time: into
@@ -949,7 +1072,9 @@ run_engine (const RefsrModel *model, const RefsrGeglPixels *lr,
                            error);
   g_free (ref_images);
   if (result == NULL && error != NULL && !sink->failed)
-    explain_engine_error (*error);
+    explain_engine_error (*error, sink->has_reference
+                                  ? ENGINE_RUNNING_WITH_REFERENCE
+                                  : ENGINE_RUNNING);
   return result;
 }
 
@@ -1066,7 +1191,7 @@ discard_new_layers (NewLayers *layers)
 /* The confidence map: S, enlarged like the alpha, as a hidden layer. */
 static gboolean
 fill_confidence_map (const RefsrSettings *settings, const RefsrResult *result,
-                     NewLayers *layers, GError **error)
+                     NewLayers *layers, Share share, GError **error)
 {
   GimpDrawable *target = GIMP_DRAWABLE (settings->target);
   int width = gimp_drawable_get_width (GIMP_DRAWABLE (layers->result));
@@ -1075,6 +1200,7 @@ fill_confidence_map (const RefsrSettings *settings, const RefsrResult *result,
   RefsrGeglWriter *writer = NULL;
   gboolean ok;
 
+  refsr_progress_set_text (_("Making the confidence map"));
   confidence = refsr_gegl_result_confidence (result,
                                              refsr_gegl_space_of (target),
                                              error);
@@ -1082,8 +1208,8 @@ fill_confidence_map (const RefsrSettings *settings, const RefsrResult *result,
        && (layers->map = new_layer (settings, layers, width, height, TRUE,
                                     error)) != NULL
        && (writer = refsr_gegl_writer_new (layers->map, target, error)) != NULL
-       && refsr_gegl_writer_put_resampled (writer, confidence, 0.97, 1.0,
-                                           error);
+       && refsr_gegl_writer_put_resampled (writer, confidence, share.from,
+                                           share.to, error);
   refsr_gegl_writer_free (writer);
   g_clear_object (&confidence);
   return ok;
@@ -1094,8 +1220,8 @@ fill_confidence_map (const RefsrSettings *settings, const RefsrResult *result,
  * map.  The layers are not in the image yet. */
 static gboolean
 fill_new_layers (const RefsrSettings *settings, const RefsrModel *model,
-                 RefsrOptions *options, int tile_size, NewLayers *layers,
-                 GError **error)
+                 RefsrOptions *options, int tile_size, const RunBar *bar,
+                 NewLayers *layers, GError **error)
 {
   GimpDrawable *target = GIMP_DRAWABLE (settings->target);
   const Babl *space = refsr_gegl_space_of (target);
@@ -1116,12 +1242,17 @@ fill_new_layers (const RefsrSettings *settings, const RefsrModel *model,
     sink.enlarged = gegl_buffer_new (GEGL_RECTANGLE (0, 0, 4 * lr_width,
                                                      4 * lr_height),
                                      sink.float_format);
-  gimp_progress_init (_("Reference super-resolution"));
+  sink.share = bar->engine;
+  sink.has_reference = settings->reference != NULL || settings->n_refs > 1;
+  refsr_progress_init (_("Reading the layers"));
   ok = (sink.writer = refsr_gegl_writer_new (layers->result, target,
                                              error)) != NULL
        && refsr_gegl_read_rgb (target, target, &lr, error);
   for (int i = 0; ok && i < settings->n_refs; i++)
-    ok = refsr_gegl_read_rgb (settings->pool[i], target, &refs[i], error);
+    {
+      show_progress (share_at (bar->read, (i + 1.0) / (settings->n_refs + 1)));
+      ok = refsr_gegl_read_rgb (settings->pool[i], target, &refs[i], error);
+    }
   ok = ok && (result = run_engine (model, &lr, refs, settings->n_refs,
                                    options, &sink, error)) != NULL;
   refsr_gegl_pixels_clear (&lr);
@@ -1130,13 +1261,14 @@ fill_new_layers (const RefsrSettings *settings, const RefsrModel *model,
   g_free (refs);
   if (ok && sink.enlarged != NULL)
     {
-      gimp_progress_set_text (_("Reducing the enlarged image"));
+      refsr_progress_set_text (_("Reducing the enlarged image"));
       ok = refsr_gegl_writer_put_resampled (sink.writer, sink.enlarged,
-                                            ENGINE_PROGRESS, 0.97, error);
+                                            bar->reduce.from, bar->reduce.to,
+                                            error);
     }
   clear_sink (&sink);
   if (ok && settings->confidence_map)
-    ok = fill_confidence_map (settings, result, layers, error);
+    ok = fill_confidence_map (settings, result, layers, bar->map, error);
   refsr_result_free (result);
   return ok;
 }
@@ -1169,23 +1301,421 @@ insert_new_layers (GimpImage *image, GimpLayer *parent, int position,
   return TRUE;
 }
 
-/* Enlarges the whole image, so the other layers line up with the result. */
-static gboolean
-scale_image (GimpImage *image, int scale, GError **error)
+/* Puts GIMP's reason (the error's text) into format, whose second %s
+ * names Edit ▸ Undo: the image has changed, and the user can undo it. */
+static void
+explain_with_undo (GError **error, const char *format)
 {
-  gboolean scaled;
+  char *undo;
+  char *message;
 
-  if (!gimp_context_push ())
-    return refused_by_gimp (error, _("GIMP could not enlarge the image: %s"));
-  scaled = gimp_context_set_interpolation (GIMP_INTERPOLATION_NOHALO)
-           && gimp_image_scale (image, gimp_image_get_width (image) * scale,
-                                gimp_image_get_height (image) * scale);
-  if (!scaled)
-    refused_by_gimp (error, _("GIMP could not enlarge the image: %s"));
-  /* A context the plug-in pushed goes with the plug-in's call when it
-   * returns, so a failed pop is no reason to fail an enlarged image. */
-  gimp_context_pop ();
-  return scaled;
+  if (error == NULL || *error == NULL)
+    return;
+  undo = menu_path ("edit-action", "_Edit", "_Undo");
+  message = g_strdup_printf (format, (*error)->message, undo);
+  g_free ((*error)->message);
+  (*error)->message = message;
+  g_free (undo);
+}
+
+/* Whether item is one of the run's references in the target's image:
+ * those keep their pixels and size when the image is enlarged (scaling
+ * them would take time and memory and change nothing the user asked
+ * for); the target itself is enlarged even when it is its own
+ * reference. */
+static gboolean
+is_kept_reference (const RefsrSettings *settings, GimpItem *item)
+{
+  if (item == GIMP_ITEM (settings->target))
+    return FALSE;
+  for (int i = 0; i < settings->n_refs; i++)
+    if (GIMP_ITEM (settings->pool[i]) == item)
+      return TRUE;
+  return FALSE;
+}
+
+/* What enlarging the image does, item by item, found before anything
+ * changes: layers to enlarge (those in groups included; a group follows
+ * its layers), references only moved, channels (the selection among
+ * them when it is not empty) to enlarge. */
+typedef struct
+{
+  GPtrArray *layers;
+  GPtrArray *kept;
+  GPtrArray *channels;
+  GPtrArray *all;       /* every layer, group, channel and path: their
+                         * locks */
+  gint64 pixels;        /* what is written: the enlarged layers, masks
+                         * and channels together */
+} ImageItems;
+
+/* Each drawable enlarged costs GIMP calls besides its pixels (its resize,
+ * offsets, reading its tiles): some 0.04 s on two cores, which the bar
+ * counts as this many pixels, or a small image's layers would take far
+ * more of the time than of the bar. */
+#define ITEM_COST_PIXELS 250000
+
+static void
+collect_layers (const RefsrSettings *settings, GimpItem **items,
+                ImageItems *found)
+{
+  int scale2 = settings->scale * settings->scale;
+
+  for (int i = 0; items[i] != NULL; i++)
+    {
+      GimpItem *item = items[i];
+      GimpDrawable *drawable = GIMP_DRAWABLE (item);
+      gint64 pixels = (gint64) gimp_drawable_get_width (drawable)
+                      * gimp_drawable_get_height (drawable) * scale2;
+
+      g_ptr_array_add (found->all, item);
+      if (is_kept_reference (settings, item))
+        g_ptr_array_add (found->kept, item);
+      else if (gimp_item_is_group (item))
+        {
+          GimpItem **children = gimp_item_get_children (item);
+
+          collect_layers (settings, children, found);
+          g_free (children);
+        }
+      else
+        {
+          g_ptr_array_add (found->layers, item);
+          found->pixels += (gimp_layer_get_mask (GIMP_LAYER (item)) != NULL
+                            ? 2 : 1) * (pixels + ITEM_COST_PIXELS);
+        }
+    }
+}
+
+static void
+collect_items (const RefsrSettings *settings, ImageItems *found)
+{
+  GimpImage *image = settings->image;
+  GimpLayer **layers = gimp_image_get_layers (image);
+  GimpChannel **channels = gimp_image_get_channels (image);
+  GimpPath **paths = gimp_image_get_paths (image);
+  gint64 image_pixels = (gint64) gimp_image_get_width (image)
+                        * gimp_image_get_height (image)
+                        * settings->scale * settings->scale;
+
+  found->layers = g_ptr_array_new ();
+  found->kept = g_ptr_array_new ();
+  found->channels = g_ptr_array_new ();
+  found->all = g_ptr_array_new ();
+  found->pixels = 0;
+  collect_layers (settings, (GimpItem **) layers, found);
+  for (int i = 0; channels[i] != NULL; i++)
+    {
+      g_ptr_array_add (found->channels, channels[i]);
+      g_ptr_array_add (found->all, channels[i]);
+    }
+  for (int i = 0; paths[i] != NULL; i++)
+    g_ptr_array_add (found->all, paths[i]);
+  if (!gimp_selection_is_empty (image))
+    g_ptr_array_add (found->channels, gimp_image_get_selection (image));
+  found->pixels += found->channels->len
+                   * (image_pixels + ITEM_COST_PIXELS);
+  g_free (layers);
+  g_free (channels);
+  g_free (paths);
+}
+
+static void
+clear_items (ImageItems *found)
+{
+  g_clear_pointer (&found->layers, g_ptr_array_unref);
+  g_clear_pointer (&found->kept, g_ptr_array_unref);
+  g_clear_pointer (&found->channels, g_ptr_array_unref);
+  g_clear_pointer (&found->all, g_ptr_array_unref);
+}
+
+/* The image phase of the bar: pixels written so far of all. */
+typedef struct
+{
+  Share share;
+  gint64 total, done;
+} ImageBar;
+
+/* A copy of a part of drawable's pixels in its own format: the source of
+ * its enlargement, which GIMP's buffer stops being once it is resized. */
+static GeglBuffer *
+copy_pixels (GimpDrawable *drawable, const GeglRectangle *rect)
+{
+  GeglBuffer *buffer = gimp_drawable_get_buffer (drawable);
+  GeglBuffer *copy = gegl_buffer_new (rect, gimp_drawable_get_format (drawable));
+
+  gegl_buffer_copy (buffer, rect, GEGL_ABYSS_NONE, copy, rect);
+  g_object_unref (buffer);
+  return copy;
+}
+
+/* Fills drawable (already of the enlarged size) with source enlarged by
+ * scale, with NoHalo as GIMP's Scale Image does.  The plug-in does what
+ * GIMP's scaling would do because GIMP's own scaling calls drive the
+ * plug-in's progress from 0 again (see enlarge_image).  The pixels go
+ * straight into the drawable, not through its shadow, whose merge would
+ * keep to the selection: the drawable's buffer is the one its resize
+ * (the layer's, or the canvas's for a channel) has just made, and that
+ * resize's undo step keeps the former one, so Edit ▸ Undo restores it
+ * and Redo brings back these pixels. */
+static gboolean
+enlarge_pixels (GimpDrawable *drawable, GeglBuffer *source, int scale,
+                ImageBar *bar)
+{
+  GeglBuffer *dest = gimp_drawable_get_buffer (drawable);
+  GeglNode *graph = gegl_node_new ();
+  GeglNode *write = gegl_node_new_child (graph,
+      "operation", "gegl:write-buffer", "buffer", dest, NULL);
+  GeglProcessor *processor;
+  gint64 pixels = (gint64) gegl_buffer_get_width (dest)
+                  * gegl_buffer_get_height (dest);
+  double done = 0.0;
+
+  bar->done += ITEM_COST_PIXELS;
+  gegl_node_link_many (
+      gegl_node_new_child (graph, "operation", "gegl:buffer-source",
+                           "buffer", source, NULL),
+      gegl_node_new_child (graph, "operation", "gegl:scale-ratio",
+                           "x", (double) scale, "y", (double) scale,
+                           "sampler", GEGL_SAMPLER_NOHALO,
+                           "abyss-policy", GEGL_ABYSS_CLAMP, NULL),
+      write, NULL);
+  processor = gegl_node_new_processor (write, gegl_buffer_get_extent (dest));
+  while (gegl_processor_work (processor, &done))
+    show_progress (share_at (bar->share,
+                             (bar->done + done * pixels) / MAX (bar->total, 1)));
+  bar->done += pixels;
+  g_object_unref (processor);
+  g_object_unref (graph);
+  gegl_buffer_flush (dest);
+  g_object_unref (dest);
+  return gimp_drawable_update (drawable, 0, 0,
+                               gimp_drawable_get_width (drawable),
+                               gimp_drawable_get_height (drawable));
+}
+
+/* Content and position locks would refuse the enlargement (a group's
+ * lock holds for its layers too); GIMP's Scale Image disregards them.
+ * They are lifted for it and put back after, within the undo group. */
+typedef struct
+{
+  GimpItem *item;
+  gboolean content, position;
+} ItemLocks;
+
+static GArray *
+unlock_items (GPtrArray *items)
+{
+  GArray *locked = g_array_new (FALSE, FALSE, sizeof (ItemLocks));
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      ItemLocks locks = { items->pdata[i],
+                          gimp_item_get_lock_content (items->pdata[i]),
+                          gimp_item_get_lock_position (items->pdata[i]) };
+
+      if (!locks.content && !locks.position)
+        continue;
+      g_array_append_val (locked, locks);
+      if (locks.content)
+        gimp_item_set_lock_content (locks.item, FALSE);
+      if (locks.position)
+        gimp_item_set_lock_position (locks.item, FALSE);
+    }
+  return locked;
+}
+
+static gboolean
+relock_items (GArray *locked)
+{
+  gboolean ok = TRUE;
+
+  for (guint i = 0; i < locked->len; i++)
+    {
+      ItemLocks *locks = &g_array_index (locked, ItemLocks, i);
+
+      ok = (!locks->content || gimp_item_set_lock_content (locks->item, TRUE))
+           && (!locks->position
+               || gimp_item_set_lock_position (locks->item, TRUE))
+           && ok;
+    }
+  g_array_unref (locked);
+  return ok;
+}
+
+/* A layer and its mask enlarged, its offsets scaled. */
+static gboolean
+enlarge_layer (GimpLayer *layer, int scale, ImageBar *bar)
+{
+  GimpDrawable *drawable = GIMP_DRAWABLE (layer);
+  GimpLayerMask *mask = gimp_layer_get_mask (layer);
+  GeglRectangle rect = { 0, 0, gimp_drawable_get_width (drawable),
+                         gimp_drawable_get_height (drawable) };
+  GeglBuffer *pixels = copy_pixels (drawable, &rect);
+  GeglBuffer *mask_pixels = mask != NULL
+      ? copy_pixels (GIMP_DRAWABLE (mask), &rect) : NULL;
+  int x = 0, y = 0;
+  gboolean ok;
+
+  ok = gimp_drawable_get_offsets (drawable, &x, &y)
+       && gimp_layer_resize (layer, rect.width * scale, rect.height * scale,
+                             0, 0)
+       && enlarge_pixels (drawable, pixels, scale, bar)
+       && (mask == NULL
+           || enlarge_pixels (GIMP_DRAWABLE (mask), mask_pixels, scale, bar))
+       && gimp_layer_set_offsets (layer, x * scale, y * scale);
+  g_object_unref (pixels);
+  g_clear_object (&mask_pixels);
+  return ok;
+}
+
+/* A channel, which the canvas's enlargement left with its pixels at the
+ * top left of its new size, enlarged over all of it. */
+static gboolean
+enlarge_channel (GimpDrawable *channel, int width, int height, int scale,
+                 ImageBar *bar)
+{
+  GeglBuffer *pixels = copy_pixels (channel,
+                                    GEGL_RECTANGLE (0, 0, width, height));
+  gboolean ok = enlarge_pixels (channel, pixels, scale, bar);
+
+  g_object_unref (pixels);
+  return ok;
+}
+
+/* A reference stays as it is, at the same place relative to the image. */
+static gboolean
+move_kept_layer (GimpLayer *layer, int scale)
+{
+  int x = 0, y = 0;
+
+  return gimp_drawable_get_offsets (GIMP_DRAWABLE (layer), &x, &y)
+         && gimp_layer_set_offsets (layer, x * scale, y * scale);
+}
+
+/* Paths scaled stroke by stroke: GIMP's item transforms would start and
+ * end the plug-in's progress bar. */
+static gboolean
+enlarge_paths (GimpImage *image, int scale)
+{
+  GimpPath **paths = gimp_image_get_paths (image);
+  gboolean ok = TRUE;
+
+  for (int i = 0; ok && paths[i] != NULL; i++)
+    {
+      gsize n_strokes = 0;
+      gint *strokes = gimp_path_get_strokes (paths[i], &n_strokes);
+
+      for (gsize j = 0; ok && j < n_strokes; j++)
+        ok = gimp_path_stroke_scale (paths[i], strokes[j], scale, scale);
+      g_free (strokes);
+    }
+  g_free (paths);
+  return ok;
+}
+
+/* Guides and sample points move with the image (new ones at the scaled
+ * positions: GIMP has no call to move one). */
+static gboolean
+move_guides (GimpImage *image, int scale)
+{
+  GArray *positions = g_array_new (FALSE, FALSE, sizeof (int));
+  gboolean ok = TRUE;
+  guint guide;
+
+  while ((guide = gimp_image_find_next_guide (image, 0)) != 0 && ok)
+    {
+      int position = gimp_image_get_guide_position (image, guide) * scale;
+
+      if (gimp_image_get_guide_orientation (image, guide)
+          == GIMP_ORIENTATION_VERTICAL)
+        position = -1 - position;
+      g_array_append_val (positions, position);
+      ok = gimp_image_delete_guide (image, guide);
+    }
+  for (guint i = 0; ok && i < positions->len; i++)
+    {
+      int position = g_array_index (positions, int, i);
+
+      ok = (position >= 0 ? gimp_image_add_hguide (image, position)
+                          : gimp_image_add_vguide (image, -1 - position)) != 0;
+    }
+  g_array_unref (positions);
+  return ok;
+}
+
+static gboolean
+move_sample_points (GimpImage *image, int scale)
+{
+  GArray *points = g_array_new (FALSE, FALSE, sizeof (int));
+  gboolean ok = TRUE;
+  guint point;
+
+  while ((point = gimp_image_find_next_sample_point (image, 0)) != 0 && ok)
+    {
+      int y = 0;
+      int x = gimp_image_get_sample_point_position (image, point, &y);
+
+      x *= scale;
+      y *= scale;
+      g_array_append_val (points, x);
+      g_array_append_val (points, y);
+      ok = gimp_image_delete_sample_point (image, point);
+    }
+  for (guint i = 0; ok && i + 1 < points->len; i += 2)
+    ok = gimp_image_add_sample_point (image, g_array_index (points, int, i),
+                                      g_array_index (points, int, i + 1)) != 0;
+  g_array_unref (points);
+  return ok;
+}
+
+/* The rest of the image enlarged around the result: the canvas, then each
+ * layer, mask and channel but the references, which keep their pixels
+ * and size and only move, then paths, guides and sample points, all in
+ * the caller's undo group.  gimp_image_scale would do it in one call, but
+ * it scales the references too (a 2016 × 1512 reference: 24 s and 146 MB
+ * more), and its GimpSubProgress drives the caller's bar from 0 to 1
+ * again under the last label; the per-layer scale and transform calls
+ * start a bar of their own on an ended one.  The canvas's enlargement and
+ * the moves drive no progress, so the pixels are enlarged here, on the
+ * plug-in's own bar. */
+static gboolean
+enlarge_image (const RefsrSettings *settings, Share share, GError **error)
+{
+  GimpImage *image = settings->image;
+  int width = gimp_image_get_width (image);
+  int height = gimp_image_get_height (image);
+  int scale = settings->scale;
+  ImageItems items;
+  ImageBar bar = { share, 0, 0 };
+  GArray *locked;
+  gboolean ok;
+
+  collect_items (settings, &items);
+  bar.total = items.pixels;
+  refsr_progress_set_text (_("Enlarging the image's other layers"));
+  show_progress (share.from);
+  locked = unlock_items (items.all);
+  ok = gimp_image_resize (image, width * scale, height * scale, 0, 0);
+  for (guint i = 0; ok && i < items.channels->len; i++)
+    ok = enlarge_channel (items.channels->pdata[i], width, height, scale,
+                          &bar);
+  for (guint i = 0; ok && i < items.layers->len; i++)
+    ok = enlarge_layer (items.layers->pdata[i], scale, &bar);
+  for (guint i = 0; ok && i < items.kept->len; i++)
+    ok = move_kept_layer (items.kept->pdata[i], scale);
+  ok = ok && enlarge_paths (image, scale) && move_guides (image, scale)
+       && move_sample_points (image, scale);
+  ok = relock_items (locked) && ok;
+  clear_items (&items);
+  if (!ok)
+    {
+      refused_by_gimp (error, "%s");
+      explain_with_undo (error,
+          _("GIMP could not enlarge the rest of the image: %s. %s gives the "
+            "image its former size."));
+    }
+  return ok;
 }
 
 /* A new layer goes into the target's layer group.  Locked pixels of a
@@ -1205,7 +1735,7 @@ check_parents_unlocked (const RefsrSettings *settings, GError **error)
 
         g_set_error (error, REFSR_ERROR, REFSR_ERROR_INVALID_INPUT,
             _("The layer is inside the layer group “%s”, whose pixels are "
-              "locked, so the enlarged layer cannot be added beside it.  "
+              "locked, so the enlarged layer cannot be added beside it. "
               "Unlock the group’s pixels in the Layers dialog, or choose "
               "“New image” as Output."),
             name);
@@ -1215,13 +1745,13 @@ check_parents_unlocked (const RefsrSettings *settings, GError **error)
   return TRUE;
 }
 
-/* Everything that can fail (making and filling the layers, scaling the
- * image) comes before the only steps left, inserting the layers; the
- * scale is one step of the undo group, so a failed insert leaves an image
- * that Edit ▸ Undo restores. */
+/* Everything that can fail before the image changes (making and filling
+ * the layers) is done; the image's enlargement and the layers' insertion
+ * are one undo group, so should either fail, Edit ▸ Undo restores the
+ * image as it was. */
 static GimpLayer *
 apply_as_new_layer (const RefsrSettings *settings, NewLayers *layers,
-                    GError **error)
+                    const RunBar *bar, GError **error)
 {
   GimpImage *image = settings->image;
   GimpItem *target = GIMP_ITEM (settings->target);
@@ -1235,16 +1765,18 @@ apply_as_new_layer (const RefsrSettings *settings, NewLayers *layers,
       discard_new_layers (layers);
       return NULL;
     }
-  done = scale_image (image, settings->scale, error);
+  done = enlarge_image (settings, bar->image, error);
   if (!done)
     discard_new_layers (layers);
-  else
-    done = insert_new_layers (image, parent, position, layers,
-        _("The image was enlarged, but GIMP refused the new layer: %s.  "
-          "Edit ▸ Undo gives the image its former size."), error);
+  else if (!(done = insert_new_layers (image, parent, position, layers, "%s",
+                                       error)))
+    explain_with_undo (error,
+        _("The image was enlarged, but GIMP refused the new layer: %s. %s "
+          "gives the image its former size."));
   /* The image's changes are made by now; closing the undo group cannot
    * make them fail. */
   gimp_image_undo_group_end (image);
+  show_progress (1.0);
   return done ? layers->result : NULL;
 }
 
@@ -1347,6 +1879,62 @@ apply_as_new_image (const RefsrSettings *settings, NewLayers *layers,
   return NULL;
 }
 
+/* Seconds per pixel of the phases besides the engine's, on two cores of
+ * the machine the README's figures come from: reading a layer from GIMP,
+ * GEGL's resampling into a new layer, and enlarging a layer of the image
+ * (its pixels read, enlarged and written back); and the engine's speed,
+ * as the dialog's estimate assumes it.  Only their ratios matter. */
+#define READ_SECONDS_PER_PIXEL 2e-8
+#define RESAMPLE_SECONDS_PER_PIXEL 6e-8
+#define ENLARGE_SECONDS_PER_PIXEL 1.5e-7
+#define FLOPS_PER_CORE 50e9
+
+/* The pixels enlarging the rest of the image writes (new layer only). */
+static gint64
+image_pixels (const RefsrSettings *settings)
+{
+  ImageItems items;
+  gint64 pixels;
+
+  if (settings->output != OUTPUT_NEW_LAYER)
+    return 0;
+  collect_items (settings, &items);
+  pixels = items.pixels;
+  clear_items (&items);
+  return pixels;
+}
+
+/* Each phase's share of the bar, in proportion to its expected time. */
+static void
+plan_progress (const RefsrSettings *settings, const RunSizes *sizes,
+               const RefsrOptions *options, const RefsrEstimate *estimate,
+               RunBar *bar)
+{
+  double lr = (double) sizes->lr_width * sizes->lr_height;
+  double read = lr, enlarged = lr * settings->scale * settings->scale;
+  double seconds[5];
+  Share *shares[5] = { &bar->read, &bar->engine, &bar->reduce, &bar->map,
+                       &bar->image };
+  double total = 0.0, at = 0.0;
+
+  for (int i = 0; i < sizes->n_refs; i++)
+    read += (double) sizes->refs[i].width * sizes->refs[i].height;
+  seconds[0] = read * READ_SECONDS_PER_PIXEL;
+  seconds[1] = estimate->flops / (FLOPS_PER_CORE * MAX (options->n_threads, 1));
+  seconds[2] = settings->scale != 4 ? 16 * lr * RESAMPLE_SECONDS_PER_PIXEL : 0;
+  seconds[3] = settings->confidence_map
+               ? enlarged * RESAMPLE_SECONDS_PER_PIXEL : 0;
+  seconds[4] = image_pixels (settings) * ENLARGE_SECONDS_PER_PIXEL;
+  for (int i = 0; i < 5; i++)
+    total += seconds[i];
+  for (int i = 0; i < 5; i++)
+    {
+      shares[i]->from = total > 0 ? at / total : 0;
+      at += seconds[i];
+      shares[i]->to = total > 0 ? at / total : 1;
+    }
+}
+
 /* The whole run.  Every refusal the sizes allow comes before a pixel is
  * read or a layer made; the image is changed only at the very end. */
 static GimpLayer *
@@ -1358,6 +1946,7 @@ enlarge (const RefsrSettings *settings, GimpRunMode run_mode, GError **error)
   RefsrEstimate estimate;
   NewLayers layers = { NULL };
   GimpLayer *layer = NULL;
+  RunBar bar;
   gboolean ok;
 
   read_sizes (settings, &sizes);
@@ -1368,20 +1957,22 @@ enlarge (const RefsrSettings *settings, GimpRunMode run_mode, GError **error)
        && check_reference_sizes (&sizes, error)
        && check_pixel_limits (&sizes, error)
        && (model = load_model (settings->weights, error)) != NULL
-       && check_memory (model, &sizes, &options, &estimate, error)
-       && place_new_layers (settings, &layers, error)
+       && check_memory (model, &sizes, &options, &estimate, error);
+  if (ok)
+    plan_progress (settings, &sizes, &options, &estimate, &bar);
+  ok = ok && place_new_layers (settings, &layers, error)
        && (layers.result = new_layer (settings, &layers,
                                       sizes.lr_width * settings->scale,
                                       sizes.lr_height * settings->scale,
                                       FALSE, error)) != NULL
        && fill_new_layers (settings, model, &options, estimate.tile_size,
-                           &layers, error);
+                           &bar, &layers, error);
   clear_sizes (&sizes);
   refsr_model_free (model);
   if (ok)
     layer = settings->output == OUTPUT_NEW_IMAGE
             ? apply_as_new_image (settings, &layers, run_mode, error)
-            : apply_as_new_layer (settings, &layers, error);
+            : apply_as_new_layer (settings, &layers, &bar, error);
   else
     discard_new_layers (&layers);
   return layer;

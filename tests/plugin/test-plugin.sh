@@ -31,7 +31,10 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 COMPARE="python3 $HERE/pngcompare.py"
 POMATCH="python3 $HERE/pomatch.py"
-SOURCE_PO=$HERE/../../po
+# REFSR_TEST_SOURCE_PO: a folder of LANG.po to compare with instead of
+# po/ (translations not merged yet; the .mo files in PO-BUILD-DIR must be
+# built from the same)
+SOURCE_PO=${REFSR_TEST_SOURCE_PO:-$HERE/../../po}
 n=0
 fails=0
 
@@ -197,6 +200,20 @@ if os.path.exists("$T/cli-grey.png") and not os.path.exists("$T/cli-grey-y.png")
     grey.convert_grayscale()
     Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, grey, path("cli-grey-y.png"), None)
 EOF
+# A menu command as GIMP shows it in LANG (menu_path in refsr-plugin.c):
+# GIMP's own labels from its catalogue, without mnemonics, "..." as "…".
+menu() {   # menu LANG CONTEXT MENU ITEM
+  python3 -c '
+import gettext, re, sys
+lang, context, menu, item = sys.argv[1:]
+gimp = gettext.translation("gimp30", languages=[lang], fallback=True)
+def label(msgid):
+    text = re.sub(r"\(_.\)|_(?=.)", "", gimp.pgettext(context, msgid))
+    return text.replace("...", "…")
+print(label(menu) + " ▸ " + label(item))
+' "$@"
+}
+
 LR_SIZE=$(python3 "$HERE/../pngtool.py" size "$T/lr.png")   # WxH
 LR_W=${LR_SIZE%x*}
 LR_H=${LR_SIZE#*x}
@@ -204,33 +221,35 @@ for spec in de:de_DE:German fr:fr_FR:French es:es_ES:Spanish; do
   lang=${spec%%:*}; rest=${spec#*:}; locale=${rest%%:*}.UTF-8; name=${rest#*:}
   po=$SOURCE_PO/$lang.po
   log=$T/$lang.log
+  crop=$(menu "$lang" image-action _Image "_Crop to Selection")
+  scale=$(menu "$lang" layers-action _Layer "_Scale Layer...")
   REFSR_MEMORY_BUDGET_MIB=1024 run_gimp "$T/home-$lang" "$locale" python-fu-eval \
     "exec(open('$T/lang.py').read())" >"$log" 2>&1
   check "$name: the menu label is translated" \
     $POMATCH "$po" "$log" LABEL "Reference _Super-Resolution…"
   check "$name: a layer too large for the memory budget even in tiles is refused, translated" \
-    $POMATCH "$po" "$log" MESSAGE-MEMORY-LAYER "Enlarging this %d × %d layer needs more memory than the %s this filter allows itself (%s), even in the smallest tiles and with the smallest reference.  Enlarge a part of the layer (select the part, then Image ▸ Crop to Selection) or make it smaller first (Layer ▸ Scale Layer…): %s" \
-    11000 11000 "*" "*REFSR_MEMORY_BUDGET_MIB*" "*"
+    $POMATCH "$po" "$log" MESSAGE-MEMORY-LAYER "Enlarging this %d × %d layer needs more memory than the %s this filter allows itself (%s), even in the smallest tiles and with the smallest reference. Enlarge a part of the layer (select the part, then %s) or make it smaller first (%s): %s" \
+    11000 11000 "*" "*REFSR_MEMORY_BUDGET_MIB*" "$crop" "$scale" "*"
   check "$name: tiles too large for the memory budget are refused, translated" \
-    $POMATCH "$po" "$log" MESSAGE-MEMORY-TILE "Enlarging this %d × %d layer in tiles of %d pixels needs more memory than the %s this filter allows itself (%s).  Choose a smaller tile size, or 0 to let the filter choose tiles that fit: %s" \
+    $POMATCH "$po" "$log" MESSAGE-MEMORY-TILE "Enlarging this %d × %d layer in tiles of %d pixels needs more memory than the %s this filter allows itself (%s). Choose a smaller tile size, or 0 to let the filter choose tiles that fit: %s" \
     1024 1024 1024 "*" "*REFSR_MEMORY_BUDGET_MIB*" "*"
   check "$name: a reference that makes the run too large is named, translated" \
-    $POMATCH "$po" "$log" MESSAGE-MEMORY-REF "Enlarging this %d × %d layer with the %d × %d reference layer “%s” needs more memory than the %s this filter allows itself (%s), even in the smallest tiles; the layer alone would fit.  Make the reference smaller (Layer ▸ Scale Layer… in its image) or choose a smaller reference layer: %s" \
-    "$LR_W" "$LR_H" 5000 5000 weit "*" "*REFSR_MEMORY_BUDGET_MIB*" "*"
+    $POMATCH "$po" "$log" MESSAGE-MEMORY-REF "Enlarging this %d × %d layer with the %d × %d reference layer “%s” needs more memory than the %s this filter allows itself (%s), even in the smallest tiles; the layer alone would fit. Make the reference smaller (%s in its image) or choose a smaller reference layer: %s" \
+    "$LR_W" "$LR_H" 5000 5000 weit "*" "*REFSR_MEMORY_BUDGET_MIB*" "$scale" "*"
   check "$name: a layer over the engine's pixel limit is refused, translated" \
-    $POMATCH "$po" "$log" MESSAGE-PIXELS-LAYER "The layer is %d × %d pixels (%s megapixels); the filter enlarges layers of at most %s megapixels.  Enlarge a part of it (select the part, then Image ▸ Crop to Selection) or make it smaller first (Layer ▸ Scale Layer…)." \
-    12000 12000 "*" "*"
+    $POMATCH "$po" "$log" MESSAGE-PIXELS-LAYER "The layer is %d × %d pixels (%s megapixels); the filter enlarges layers of at most %s megapixels. Enlarge a part of it (select the part, then %s) or make it smaller first (%s)." \
+    12000 12000 "*" "*" "$crop" "$scale"
   check "$name: a reference over the engine's pixel limit is refused, translated" \
-    $POMATCH "$po" "$log" MESSAGE-PIXELS-REF "The reference layer “%s” is %d × %d pixels (%s megapixels); a reference may have at most %s megapixels.  Make it smaller (Layer ▸ Scale Layer… in its image) or choose another reference layer." \
-    enorm 6000 6000 "*" "*"
+    $POMATCH "$po" "$log" MESSAGE-PIXELS-REF "The reference layer “%s” is %d × %d pixels (%s megapixels); a reference may have at most %s megapixels. Make it smaller (%s in its image) or choose another reference layer." \
+    enorm 6000 6000 "*" "*" "$scale"
   check "$name: a layer too large to be its own reference is refused, translated" \
-    $POMATCH "$po" "$log" MESSAGE-PIXELS-SELF "The layer is %d × %d pixels (%s megapixels); to serve as its own reference it may have at most %s megapixels.  Choose a reference layer." \
+    $POMATCH "$po" "$log" MESSAGE-PIXELS-SELF "The layer is %d × %d pixels (%s megapixels); to serve as its own reference it may have at most %s megapixels. Choose a reference layer." \
     6000 6000 "*" "*"
   check "$name: the engine's refusal of a weights file is translated, its detail kept" \
     $POMATCH "$po" "$log" MESSAGE-WEIGHTS "The weights file is not a TTSR model this filter can use; choose a .safetensors file or the official TTSR .pt checkpoint: %s" \
     "*$T/lr.png*"
   check "$name: a too small reference is refused in $name" \
-    $POMATCH "$po" "$log" MESSAGE-TINY "The reference layer “%s” is %d × %d pixels; a reference must be at least %d × %d.  Choose a larger reference layer." \
+    $POMATCH "$po" "$log" MESSAGE-TINY "The reference layer “%s” is %d × %d pixels; a reference must be at least %d × %d. Choose a larger reference layer." \
     winzig 2 2 "*" "*"
   check "$name: reference scales that cannot be used are refused, translated" \
     $POMATCH "$po" "$log" MESSAGE-SCALES "The reference scales “%s” cannot be used: give “auto”, or scales greater than 0 and at most 1 separated by commas, each once and at most %d of them, such as 1,0.5 (%s)." \
