@@ -15,6 +15,7 @@
 #include "refsr-dialog.h"
 #include "refsr-gegl.h"
 #include "refsr-reference.h"
+#include "refsr-speed.h"
 
 #define PLUG_IN_PROC   "plug-in-refsr"
 #define PLUG_IN_BINARY "refsr"
@@ -70,6 +71,7 @@ typedef struct
   Share reduce;   /* 2x and 3x: the 4x result reduced */
   Share map;      /* the confidence map */
   Share image;    /* new layer: the rest of the image enlarged */
+  double engine_flops; /* the engine's work, as estimated */
 } RunBar;
 
 #define REFSR_TYPE_PLUG_IN (refsr_plug_in_get_type ())
@@ -924,6 +926,7 @@ typedef struct
   Share share;              /* the engine's part of the bar */
   gboolean has_reference;   /* not the layer alone: a smaller reference
                              * would need less memory */
+  double engine_flops;      /* the run's estimate, for the measured speed */
 } TileSink;
 
 /* Rows of a tile interleaved at a time: a tile may be 4096 pixels wide. */
@@ -1061,6 +1064,7 @@ run_engine (const RefsrModel *model, const RefsrGeglPixels *lr,
   RefsrImage lr_image = { lr->rgb, lr->width, lr->height, lr->width * 3 };
   RefsrImage *ref_images = g_new (RefsrImage, n_refs);
   RefsrResult *result;
+  gint64 started;
 
   for (int i = 0; i < n_refs; i++)
     ref_images[i] = (RefsrImage) { refs[i].rgb, refs[i].width,
@@ -1068,8 +1072,13 @@ run_engine (const RefsrModel *model, const RefsrGeglPixels *lr,
   options->progress = report_progress;
   options->progress_data = sink;
   options->tile_data = sink;
+  started = g_get_monotonic_time ();
   result = refsr_run_pool (model, &lr_image, ref_images, n_refs, options,
                            error);
+  /* the dialog's next estimates start from this machine's real speed */
+  if (result != NULL)
+    refsr_speed_record (sink->engine_flops,
+                        (g_get_monotonic_time () - started) / 1e6);
   g_free (ref_images);
   if (result == NULL && error != NULL && !sink->failed)
     explain_engine_error (*error, sink->has_reference
@@ -1243,6 +1252,7 @@ fill_new_layers (const RefsrSettings *settings, const RefsrModel *model,
                                                      4 * lr_height),
                                      sink.float_format);
   sink.share = bar->engine;
+  sink.engine_flops = bar->engine_flops;
   sink.has_reference = settings->reference != NULL || settings->n_refs > 1;
   refsr_progress_init (_("Reading the layers"));
   ok = (sink.writer = refsr_gegl_writer_new (layers->result, target,
@@ -1904,6 +1914,17 @@ image_pixels (const RefsrSettings *settings)
   return pixels;
 }
 
+/* FLOP/s of the engine: as measured on this machine (refsr-speed), else
+ * the assumption above. */
+static double
+engine_speed (const RefsrOptions *options)
+{
+  double measured = refsr_speed_get ();
+
+  return measured > 0 ? measured
+                      : FLOPS_PER_CORE * MAX (options->n_threads, 1);
+}
+
 /* Each phase's share of the bar, in proportion to its expected time. */
 static void
 plan_progress (const RefsrSettings *settings, const RunSizes *sizes,
@@ -1920,11 +1941,12 @@ plan_progress (const RefsrSettings *settings, const RunSizes *sizes,
   for (int i = 0; i < sizes->n_refs; i++)
     read += (double) sizes->refs[i].width * sizes->refs[i].height;
   seconds[0] = read * READ_SECONDS_PER_PIXEL;
-  seconds[1] = estimate->flops / (FLOPS_PER_CORE * MAX (options->n_threads, 1));
+  seconds[1] = estimate->flops / engine_speed (options);
   seconds[2] = settings->scale != 4 ? 16 * lr * RESAMPLE_SECONDS_PER_PIXEL : 0;
   seconds[3] = settings->confidence_map
                ? enlarged * RESAMPLE_SECONDS_PER_PIXEL : 0;
   seconds[4] = image_pixels (settings) * ENLARGE_SECONDS_PER_PIXEL;
+  bar->engine_flops = estimate->flops;
   for (int i = 0; i < 5; i++)
     total += seconds[i];
   for (int i = 0; i < 5; i++)
