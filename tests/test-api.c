@@ -280,6 +280,38 @@ test_prepared_reference_and_tiles (void)
   g_assert_cmpmem (out, 48 * 40 * 3, whole->pixels, 48 * 40 * 3);
 }
 
+/* What the dialog's preview does: one region against a prepared
+ * reference, its pixels those of the whole run there (test-region
+ * compares them at length on the demo scene). */
+static void
+test_region (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RefsrModel) model = fixture_model ();
+  g_autofree guint8 *lr_rgb = gradient (12, 10);
+  g_autofree guint8 *ref_rgb = gradient (34, 30);
+  RefsrImage lr = { lr_rgb, 12, 10, 12 * 3 };
+  RefsrImage ref = { ref_rgb, 34, 30, 34 * 3 };
+  RefsrOptions options = REFSR_OPTIONS_INIT;
+  RefsrRegion region = { 3, 2, 5, 4 }, context;
+  g_autoptr (RefsrReference) prepared = NULL;
+  g_autoptr (RefsrResult) whole = NULL, part = NULL;
+
+  g_assert_true (refsr_region_context (12, 10, &region, &context, &error));
+  g_assert_cmpint (context.width, ==, 12);
+  whole = refsr_run (model, &lr, &ref, &options, &error);
+  g_assert_no_error (error);
+  prepared = refsr_reference_new (model, &ref, &options, &error);
+  g_assert_no_error (error);
+  part = refsr_run_region (model, &lr, &region, prepared, &options, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (part->width, ==, 20);
+  g_assert_cmpint (part->height, ==, 16);
+  for (int y = 0; y < part->height; y++)
+    g_assert_cmpmem (part->pixels + y * 20 * 3, 20 * 3,
+                     whole->pixels + ((8 + y) * 48 + 12) * 3, 20 * 3);
+}
+
 /* A raised flag stops the run with REFSR_ERROR_CANCELLED. */
 static void
 test_cancel_flag (void)
@@ -310,6 +342,7 @@ main (int argc, char **argv)
   g_test_add_func ("/api/model-save", test_model_save_round_trip);
   g_test_add_func ("/api/result-save-tensors", test_result_save_tensors);
   g_test_add_func ("/api/cancel", test_cancel_flag);
+  g_test_add_func ("/api/region", test_region);
   g_test_add_func ("/api/prepared-reference-and-tiles",
                    test_prepared_reference_and_tiles);
   g_test_add_func ("/api/resize-rgb", test_resize_rgb);
