@@ -14,43 +14,16 @@ GIMP=$1
 PLUGIN=$2
 REFSR=$3
 PO=$4
-echo "TAP version 13"
-if [ -z "$GIMP" ] || [ ! -x "$GIMP" ]; then
-  why="gimp-console-3.0 was not found when the build was configured (install gimp, then reconfigure)"
-  case "${CI:-}" in
-    true|TRUE|True|1) echo "not ok 1 - GIMP is available (CI=true requires it): $why"
-                      echo "1..1"; exit 1 ;;
-  esac
-  echo "1..0 # SKIP $why"
-  exit 0
-fi
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/gimp-tap.sh"
 FIX=${REFSR_FIXTURES:?}
 W=$FIX/weights-1+1+1+1-seed1.safetensors
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
 COMPARE="python3 $HERE/pngcompare.py"
 POMATCH="python3 $HERE/pomatch.py"
 # REFSR_TEST_SOURCE_PO: a folder of LANG.po to compare with instead of
 # po/ (translations not merged yet; the .mo files in PO-BUILD-DIR must be
 # built from the same)
 SOURCE_PO=${REFSR_TEST_SOURCE_PO:-$HERE/../../po}
-n=0
-fails=0
-
-result() {   # result OK DESCRIPTION [DETAIL-FILE]
-  n=$((n + 1))
-  if [ "$1" = ok ]; then echo "ok $n - $2"
-  else echo "not ok $n - $2"; fails=$((fails + 1)); fi
-  [ $# -gt 2 ] && sed 's/^/# /' "$3"
-  return 0
-}
-
-check() {   # check DESCRIPTION COMMAND...: passes when COMMAND succeeds
-  d=$1; shift
-  if "$@" >"$T/out" 2>&1; then result ok "$d" "$T/out"
-  else result fail "$d" "$T/out"; fi
-}
 
 # A profile of its own per language: GIMP keeps the translated menu labels
 # in pluginrc and would otherwise re-query every plug-in on each switch.

@@ -25,20 +25,9 @@ set -u
 GIMP=$1
 PLUGIN=$2
 PROBE=$3
-echo "TAP version 13"
-if [ -z "$GIMP" ] || [ ! -x "$GIMP" ]; then
-  why="gimp-console-3.0 was not found when the build was configured (install gimp, then reconfigure)"
-  case "${CI:-}" in
-    true|TRUE|True|1) echo "not ok 1 - GIMP is available (CI=true requires it): $why"
-                      echo "1..1"; exit 1 ;;
-  esac
-  echo "1..0 # SKIP $why"
-  exit 0
-fi
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/gimp-tap.sh"
 FIX=${REFSR_FIXTURES:?}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
 for name in refsr refsr-progress-probe; do
   mkdir -p "$T/home/.config/GIMP/3.0/plug-ins/$name"
 done

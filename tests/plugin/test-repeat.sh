@@ -18,37 +18,10 @@ set -u
 GIMP=$1
 PLUGIN=$2
 GUI=${3:-}
-echo "TAP version 13"
-if [ -z "$GIMP" ] || [ ! -x "$GIMP" ]; then
-  why="gimp-console-3.0 was not found when the build was configured (install gimp, then reconfigure)"
-  case "${CI:-}" in
-    true|TRUE|True|1) echo "not ok 1 - GIMP is available (CI=true requires it): $why"
-                      echo "1..1"; exit 1 ;;
-  esac
-  echo "1..0 # SKIP $why"
-  exit 0
-fi
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/gimp-tap.sh"
 FIX=${REFSR_FIXTURES:?}
 W=$FIX/weights-1+1+1+1-seed1.safetensors
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-n=0
-fails=0
-
-result() {   # result OK DESCRIPTION [DETAIL-FILE]
-  n=$((n + 1))
-  if [ "$1" = ok ]; then echo "ok $n - $2"
-  else echo "not ok $n - $2"; fails=$((fails + 1)); fi
-  [ $# -gt 2 ] && sed 's/^/# /' "$3"
-  return 0
-}
-
-check() {   # check DESCRIPTION COMMAND...: passes when COMMAND succeeds
-  d=$1; shift
-  if "$@" >"$T/out" 2>&1; then result ok "$d" "$T/out"
-  else result fail "$d" "$T/out"; fi
-}
 
 # The plug-in as tools/install-user.sh installs it, help pages included.
 dir=$T/home/.config/GIMP/3.0/plug-ins/refsr
