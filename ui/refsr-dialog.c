@@ -15,6 +15,7 @@
 
 #include "refsr.h"
 #include "refsr-dialog.h"
+#include "refsr-reference.h"
 #include "refsr-preview.h"
 #include "refsr-speed.h"
 #include "refsr-speed-store.h"
@@ -605,22 +606,6 @@ enum
   N_COLUMNS
 };
 
-/* "photo.jpg": the file the image was saved to or opened from, else
- * GIMP's name for it. */
-static char *
-image_short_name (GimpImage *image)
-{
-  GFile *file = gimp_image_get_file (image);
-
-  if (file == NULL)
-    file = gimp_image_get_imported_file (image);
-  char *name = file != NULL ? g_file_get_basename (file)
-                            : gimp_image_get_name (image);
-
-  g_clear_object (&file);
-  return name;
-}
-
 static void
 add_layer_row (GtkListStore *store, GimpLayer *layer, const char *image_name)
 {
@@ -677,7 +662,7 @@ reference_store (DialogState *state)
   for (int i = 0; images != NULL && images[i] != NULL; i++)
     {
       GimpLayer **layers = gimp_image_get_layers (images[i]);
-      char *image_name = image_short_name (images[i]);
+      char *image_name = refsr_image_short_name (images[i]);
 
       add_layer_rows (store, (GimpItem **) layers, image_name, state);
       g_free (image_name);

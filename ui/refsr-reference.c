@@ -98,6 +98,20 @@ largest_in_image (GimpImage *image, GimpLayer *skip)
   return best;
 }
 
+char *
+refsr_image_short_name (GimpImage *image)
+{
+  GFile *file = gimp_image_get_file (image);
+  char *name;
+
+  if (file == NULL)
+    file = gimp_image_get_imported_file (image);
+  name = file != NULL ? g_file_get_basename (file)
+                      : gimp_image_get_name (image);
+  g_clear_object (&file);
+  return name;
+}
+
 /* The largest layer of the other open images whose names suggest a
  * reference; *from receives its image. */
 static GimpLayer *
@@ -108,7 +122,8 @@ largest_in_reference_images (GimpImage *own, GimpImage **from)
 
   for (int i = 0; images != NULL && images[i] != NULL; i++)
     {
-      char *name = images[i] == own ? NULL : gimp_image_get_name (images[i]);
+      char *name = images[i] == own ? NULL
+                                    : refsr_image_short_name (images[i]);
       GimpLayer *layer = name_suggests_reference (name)
                          ? largest_in_image (images[i], NULL) : NULL;
 
@@ -149,7 +164,7 @@ refsr_default_reference (GimpDrawable *target, char **why)
                               "layer of this image."), name);
   else
     {
-      image_name = gimp_image_get_name (other);
+      image_name = refsr_image_short_name (other);
       *why = g_strdup_printf (_("Proposed reference: “%s” of the image "
                                 "“%s”, whose name suggests a reference."),
                               name, image_name);

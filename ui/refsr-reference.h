@@ -13,4 +13,8 @@
  * sentence saying which and why; g_free it.  The layer is libgimp's. */
 GimpLayer *refsr_default_reference (GimpDrawable *target, char **why);
 
+/* "photo.jpg": the file the image was saved to or opened from, else
+ * GIMP's name for it ("[Untitled]"); g_free it. */
+char *refsr_image_short_name (GimpImage *image);
+
 #endif

@@ -41,9 +41,11 @@ xvfb-run -a -s "-screen 0 1280x1000x24" sh -c '
          (layer (vector-ref (car (gimp-image-get-layers img)) 0))
          (sharp (vector-ref (car (gimp-image-get-layers ref)) 0)))
     (gimp-item-set-name sharp \"Sharp photo\")
+    (gimp-image-set-file ref \"$S/sharp-reference.xcf\")
+    (gimp-image-set-file img \"$S/soft.xcf\")
     (gimp-display-new ref) (gimp-display-new img)
     (plug-in-refsr #:run-mode RUN-INTERACTIVE #:image img
-                   #:drawables (vector layer) #:reference-layer sharp))" \
+                   #:drawables (vector layer)))" \
     >"$S/gimp.log" 2>&1 &
   gimp=$!
   # the preview done (or failed), else give up after two minutes
