@@ -1346,15 +1346,16 @@ is_kept_reference (const RefsrSettings *settings, GimpItem *item)
 
 /* What enlarging the image does, item by item, found before anything
  * changes: layers to enlarge (those in groups included; a group follows
- * its layers), references only moved, channels (the selection among
- * them when it is not empty) to enlarge. */
+ * its layers), references only moved, channels to enlarge, and the
+ * selection when it is not empty. */
 typedef struct
 {
   GPtrArray *layers;
   GPtrArray *kept;
   GPtrArray *channels;
-  GPtrArray *all;       /* every layer, group, channel and path: their
-                         * locks */
+  gboolean selection;
+  GPtrArray *all;       /* every layer, group and path: their locks (the
+                         * channels are made anew, see take_out_channel) */
   gint64 pixels;        /* what is written: the enlarged layers, masks
                          * and channels together */
 } ImageItems;
@@ -1415,15 +1416,11 @@ collect_items (const RefsrSettings *settings, ImageItems *found)
   found->pixels = 0;
   collect_layers (settings, (GimpItem **) layers, found);
   for (int i = 0; channels[i] != NULL; i++)
-    {
-      g_ptr_array_add (found->channels, channels[i]);
-      g_ptr_array_add (found->all, channels[i]);
-    }
+    g_ptr_array_add (found->channels, channels[i]);
   for (int i = 0; paths[i] != NULL; i++)
     g_ptr_array_add (found->all, paths[i]);
-  if (!gimp_selection_is_empty (image))
-    g_ptr_array_add (found->channels, gimp_image_get_selection (image));
-  found->pixels += found->channels->len
+  found->selection = !gimp_selection_is_empty (image);
+  found->pixels += (found->channels->len + (found->selection ? 1 : 0))
                    * (image_pixels + ITEM_COST_PIXELS);
   g_free (layers);
   g_free (channels);
@@ -1579,17 +1576,148 @@ enlarge_layer (GimpLayer *layer, int scale, ImageBar *bar)
   return ok;
 }
 
-/* A channel, which the canvas's enlargement left with its pixels at the
- * top left of its new size, enlarged over all of it. */
-static gboolean
-enlarge_channel (GimpDrawable *channel, int width, int height, int scale,
-                 ImageBar *bar)
+/* A channel as it was, for a new one of the enlarged size.  Channels are
+ * taken out of the image before its canvas grows and new ones put in
+ * after: GIMP 3.0.4's undo of a canvas resize leaves channels at the
+ * larger size (found in its GUI: Edit ▸ Undo of Image ▸ Canvas Size
+ * alone does it too), while removing and inserting items undoes
+ * exactly. */
+typedef struct
 {
-  GeglBuffer *pixels = copy_pixels (channel,
-                                    GEGL_RECTANGLE (0, 0, width, height));
-  gboolean ok = enlarge_pixels (channel, pixels, scale, bar);
+  char *name;
+  GeglColor *color;
+  double opacity;
+  gboolean visible, show_masked;
+  gboolean lock_content, lock_position, lock_visibility;
+  GimpColorTag color_tag;
+  guint tattoo;
+  int position;
+  GeglBuffer *pixels;
+} SavedChannel;
 
-  g_object_unref (pixels);
+static void
+saved_channel_clear (gpointer data)
+{
+  SavedChannel *saved = data;
+
+  g_free (saved->name);
+  g_clear_object (&saved->color);
+  g_clear_object (&saved->pixels);
+}
+
+static gboolean
+take_out_channel (GimpImage *image, GimpChannel *channel, GArray *saved)
+{
+  GimpItem *item = GIMP_ITEM (channel);
+  GimpDrawable *drawable = GIMP_DRAWABLE (channel);
+  SavedChannel keep = {
+    gimp_item_get_name (item), gimp_channel_get_color (channel),
+    gimp_channel_get_opacity (channel), gimp_item_get_visible (item),
+    gimp_channel_get_show_masked (channel), gimp_item_get_lock_content (item),
+    gimp_item_get_lock_position (item), gimp_item_get_lock_visibility (item),
+    gimp_item_get_color_tag (item), gimp_item_get_tattoo (item),
+    gimp_image_get_item_position (image, item),
+    copy_pixels (drawable, GEGL_RECTANGLE (0, 0,
+                                           gimp_drawable_get_width (drawable),
+                                           gimp_drawable_get_height (drawable)))
+  };
+
+  g_array_append_val (saved, keep);
+  return gimp_image_remove_channel (image, channel);
+}
+
+/* A new channel of the enlarged image's size in place of one taken out,
+ * with its pixels enlarged and its properties and tattoo. */
+static GimpChannel *
+put_back_channel (GimpImage *image, const SavedChannel *saved, int scale,
+                  ImageBar *bar)
+{
+  GimpChannel *channel = gimp_channel_new (image, saved->name,
+                                           gimp_image_get_width (image),
+                                           gimp_image_get_height (image),
+                                           saved->opacity, saved->color);
+  GimpItem *item = GIMP_ITEM (channel);
+  gboolean ok;
+
+  ok = channel != NULL
+       && gimp_image_insert_channel (image, channel, NULL, saved->position)
+       && enlarge_pixels (GIMP_DRAWABLE (channel), saved->pixels, scale, bar)
+       && gimp_item_set_visible (item, saved->visible)
+       && gimp_channel_set_show_masked (channel, saved->show_masked)
+       && gimp_item_set_color_tag (item, saved->color_tag)
+       && gimp_item_set_lock_content (item, saved->lock_content)
+       && gimp_item_set_lock_position (item, saved->lock_position)
+       && gimp_item_set_lock_visibility (item, saved->lock_visibility);
+  /* scripts may find it by its tattoo; GIMP may refuse one still held
+   * by the removed channel's undo step, which is no reason to fail */
+  if (ok)
+    gimp_item_set_tattoo (item, saved->tattoo);
+  return ok ? channel : NULL;
+}
+
+/* The selection, kept aside while the canvas grows and made again from
+ * its enlarged pixels (through a channel made and removed for it). */
+static GeglBuffer *
+take_out_selection (GimpImage *image)
+{
+  GimpDrawable *mask = GIMP_DRAWABLE (gimp_image_get_selection (image));
+  GeglBuffer *pixels = copy_pixels (mask, GEGL_RECTANGLE (
+      0, 0, gimp_drawable_get_width (mask), gimp_drawable_get_height (mask)));
+
+  if (!gimp_selection_none (image))
+    g_clear_object (&pixels);
+  return pixels;
+}
+
+static gboolean
+put_back_selection (GimpImage *image, GeglBuffer *pixels, int scale,
+                    ImageBar *bar)
+{
+  GeglColor *black = gegl_color_new ("black");
+  GimpChannel *channel = gimp_channel_new (image, "refsr selection",
+                                           gimp_image_get_width (image),
+                                           gimp_image_get_height (image),
+                                           0.0, black);
+  gboolean ok;
+
+  g_object_unref (black);
+  ok = channel != NULL
+       && gimp_image_insert_channel (image, channel, NULL, 0)
+       && enlarge_pixels (GIMP_DRAWABLE (channel), pixels, scale, bar)
+       && gimp_image_select_item (image, GIMP_CHANNEL_OP_REPLACE,
+                                  GIMP_ITEM (channel));
+  if (channel != NULL)
+    ok = gimp_image_remove_channel (image, channel) && ok;
+  return ok;
+}
+
+/* Enlarges the canvas, with the channels and the selection taken out
+ * before and put back, enlarged, after. */
+static gboolean
+enlarge_canvas (GimpImage *image, const ImageItems *items, int scale,
+                ImageBar *bar)
+{
+  int width = gimp_image_get_width (image);
+  int height = gimp_image_get_height (image);
+  GArray *saved = g_array_new (FALSE, FALSE, sizeof (SavedChannel));
+  GeglBuffer *selection = NULL;
+  gboolean ok = TRUE;
+
+  g_array_set_clear_func (saved, saved_channel_clear);
+  for (guint i = 0; ok && i < items->channels->len; i++)
+    ok = take_out_channel (image, items->channels->pdata[i], saved);
+  if (ok && items->selection)
+    ok = (selection = take_out_selection (image)) != NULL;
+  ok = ok && gimp_image_resize (image, width * scale, height * scale, 0, 0);
+  /* in reverse order, each at the position it was taken out of: the
+   * channels' order as it was */
+  for (guint i = saved->len; ok && i > 0; i--)
+    ok = put_back_channel (image, &g_array_index (saved, SavedChannel, i - 1),
+                           scale, bar) != NULL;
+  if (ok && selection != NULL)
+    ok = put_back_selection (image, selection, scale, bar);
+  g_clear_object (&selection);
+  g_array_unref (saved);
   return ok;
 }
 
@@ -1693,8 +1821,6 @@ static gboolean
 enlarge_image (const RefsrSettings *settings, Share share, GError **error)
 {
   GimpImage *image = settings->image;
-  int width = gimp_image_get_width (image);
-  int height = gimp_image_get_height (image);
   int scale = settings->scale;
   ImageItems items;
   ImageBar bar = { share, 0, 0 };
@@ -1706,10 +1832,7 @@ enlarge_image (const RefsrSettings *settings, Share share, GError **error)
   refsr_progress_set_text (_("Enlarging the image's other layers"));
   show_progress (share.from);
   locked = unlock_items (items.all);
-  ok = gimp_image_resize (image, width * scale, height * scale, 0, 0);
-  for (guint i = 0; ok && i < items.channels->len; i++)
-    ok = enlarge_channel (items.channels->pdata[i], width, height, scale,
-                          &bar);
+  ok = enlarge_canvas (image, &items, scale, &bar);
   for (guint i = 0; ok && i < items.layers->len; i++)
     ok = enlarge_layer (items.layers->pdata[i], scale, &bar);
   for (guint i = 0; ok && i < items.kept->len; i++)
@@ -2000,6 +2123,20 @@ enlarge (const RefsrSettings *settings, GimpRunMode run_mode, GError **error)
   return layer;
 }
 
+/* A layer deleted from its image stays a valid item while the undo
+ * history holds it: only a layer its image still lists is one to use. */
+static gboolean
+in_image (GimpItem *item)
+{
+  GimpImage *image = gimp_item_get_image (item);
+  GimpLayer *listed = image != NULL
+      ? gimp_image_get_layer_by_tattoo (image, gimp_item_get_tattoo (item))
+      : NULL;
+
+  return listed != NULL
+         && gimp_item_get_id (GIMP_ITEM (listed)) == gimp_item_get_id (item);
+}
+
 /* Whether item is the layer called name with this tattoo. */
 static gboolean
 is_remembered_layer (GimpItem *item, int tattoo, const char *name)
@@ -2008,7 +2145,7 @@ is_remembered_layer (GimpItem *item, int tattoo, const char *name)
   gboolean same;
 
   if (item == NULL || !GIMP_IS_LAYER (item) || gimp_item_is_group (item)
-      || (int) gimp_item_get_tattoo (item) != tattoo)
+      || (int) gimp_item_get_tattoo (item) != tattoo || !in_image (item))
     return FALSE;
   item_name = gimp_item_get_name (item);
   same = g_strcmp0 (item_name, name) == 0;
