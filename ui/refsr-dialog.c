@@ -762,7 +762,7 @@ static GtkWidget *
 reference_chooser (DialogState *state)
 {
   GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *label = gtk_label_new_with_mnemonic (_("R_eference layer"));
+  GtkWidget *label = gtk_label_new_with_mnemonic (_("Re_ference layer"));
   GtkWidget *combo = reference_combo (state);
 
   gtk_label_set_mnemonic_widget (GTK_LABEL (label), combo);
@@ -836,17 +836,17 @@ add_advanced (GimpProcedureDialog *dialog)
   gimp_procedure_dialog_get_widget (dialog, "tile-size", GIMP_TYPE_LABEL_SPIN);
   note_label (dialog, "tile-size-note",
       _("0: automatic, the largest tiles that fit the memory the filter may "
-        "use.  Smaller tiles need less memory and take a little longer."));
+        "use. Smaller tiles need less memory and take a little longer."));
   gimp_procedure_dialog_get_widget (dialog, "search", G_TYPE_NONE);
   gimp_procedure_dialog_get_widget (dialog, "ref-scales", G_TYPE_NONE);
   note_label (dialog, "ref-scales-note",
       _("auto: each reference also as reduced to 71% and 50%, for a "
-        "reference taken closer than the layer; 1: each as it is.  Or "
+        "reference taken closer than the layer; 1: each as it is. Or "
         "scales separated by commas, such as 1,0.5."));
   gimp_procedure_dialog_fill_box (dialog, "advanced-box", "tile-size",
                                   "tile-size-note", "search", "ref-scales",
                                   "ref-scales-note", NULL);
-  gimp_procedure_dialog_get_label (dialog, "advanced-title", _("_Advanced"),
+  gimp_procedure_dialog_get_label (dialog, "advanced-title", _("A_dvanced"),
                                    FALSE, TRUE);
   gimp_procedure_dialog_fill_expander (dialog, "advanced", "advanced-title",
                                        FALSE, "advanced-box");
