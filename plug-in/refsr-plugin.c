@@ -227,7 +227,7 @@ static void
 add_arguments (GimpProcedure *procedure)
 {
   gimp_procedure_add_layer_argument (procedure, "reference-layer",
-      _("R_eference layer"),
+      _("Re_ference layer"),
       _("A sharp photo of the same scene or material; none: the layer is "
         "its own reference"),
       TRUE, G_PARAM_READWRITE | GIMP_PARAM_DONT_SERIALIZE);
@@ -268,7 +268,7 @@ add_arguments (GimpProcedure *procedure)
         "enlarged) is searched for texture as well, together with the "
         "reference layer"),
       FALSE, G_PARAM_READWRITE);
-  gimp_procedure_add_choice_argument (procedure, "search", _("Searc_h"),
+  gimp_procedure_add_choice_argument (procedure, "search", _("S_earch"),
       _("How the references are searched for each place's texture: exact "
         "compares every place, as TTSR does; fast refines a coarse search "
         "and takes far less time on large images; automatic is exact "
@@ -281,7 +281,7 @@ add_arguments (GimpProcedure *procedure)
                                    NULL, NULL),
       "auto", G_PARAM_READWRITE);
   gimp_procedure_add_string_argument (procedure, "ref-scales",
-      _("Reference sca_les"),
+      _("Refere_nce scales"),
       _("The scales each reference is also searched at: “auto” (1, 0.71 "
         "and 0.5, less those that would make it smaller than 64 pixels), "
         "or scales greater than 0 and at most 1 separated by commas, such "

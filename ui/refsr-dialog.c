@@ -38,6 +38,10 @@
  * to shorten the run. */
 #define LONG_RUN 300.0
 
+/* The settings' height beyond which they scroll, in pixels: with the
+ * buttons and a title bar the dialog fits a 768-pixel screen. */
+#define SETTINGS_MAX_HEIGHT 560
+
 /* Icons in the reference chooser, in pixels. */
 #define CHOOSER_THUMB 24
 
@@ -522,7 +526,7 @@ update_hint (DialogState *state)
   RefsrOptions options;
   RefsrSize *refs;
   GError *error = NULL;
-  char *cost, *count, *text;
+  char *cost, *count;
   int n_refs;
 
   refs = pool_sizes (state, &n_refs);
@@ -547,15 +551,10 @@ update_hint (DialogState *state)
                       &options);
   else
     cost = g_strdup (error->message);
-  text = g_strdup_printf ("%s\n%s",
-      _("Enlarges the layer with texture taken from the reference: a neural "
-        "network (TTSR) finds, for each place of the layer, the most "
-        "similar place of the sharper reference and transfers its detail."),
-      cost);
-  gtk_label_set_text (GTK_LABEL (state->hint), text);
+  /* what the filter does is the help page's: the dialog keeps the cost */
+  gtk_label_set_text (GTK_LABEL (state->hint), cost);
   update_same_image_note (state);
   g_clear_error (&error);
-  g_free (text);
   g_free (count);
   g_free (cost);
   g_free (refs);
@@ -763,7 +762,7 @@ static GtkWidget *
 reference_chooser (DialogState *state)
 {
   GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *label = gtk_label_new_with_mnemonic (_("R_eference layer"));
+  GtkWidget *label = gtk_label_new_with_mnemonic (_("Re_ference layer"));
   GtkWidget *combo = reference_combo (state);
 
   gtk_label_set_mnemonic_widget (GTK_LABEL (label), combo);
@@ -837,17 +836,17 @@ add_advanced (GimpProcedureDialog *dialog)
   gimp_procedure_dialog_get_widget (dialog, "tile-size", GIMP_TYPE_LABEL_SPIN);
   note_label (dialog, "tile-size-note",
       _("0: automatic, the largest tiles that fit the memory the filter may "
-        "use.  Smaller tiles need less memory and take a little longer."));
+        "use. Smaller tiles need less memory and take a little longer."));
   gimp_procedure_dialog_get_widget (dialog, "search", G_TYPE_NONE);
   gimp_procedure_dialog_get_widget (dialog, "ref-scales", G_TYPE_NONE);
   note_label (dialog, "ref-scales-note",
       _("auto: each reference also as reduced to 71% and 50%, for a "
-        "reference taken closer than the layer; 1: each as it is.  Or "
+        "reference taken closer than the layer; 1: each as it is. Or "
         "scales separated by commas, such as 1,0.5."));
   gimp_procedure_dialog_fill_box (dialog, "advanced-box", "tile-size",
                                   "tile-size-note", "search", "ref-scales",
                                   "ref-scales-note", NULL);
-  gimp_procedure_dialog_get_label (dialog, "advanced-title", _("_Advanced"),
+  gimp_procedure_dialog_get_label (dialog, "advanced-title", _("A_dvanced"),
                                    FALSE, TRUE);
   gimp_procedure_dialog_fill_expander (dialog, "advanced", "advanced-title",
                                        FALSE, "advanced-box");
@@ -1021,6 +1020,59 @@ pack_at (GtkWidget *content, GtkWidget *child, int position)
   gtk_box_reorder_child (GTK_BOX (content), child, position);
 }
 
+/* The preview at the left, the settings at the right in a scrolled
+ * window: the dialog stays low enough for a 768-pixel screen, Advanced
+ * open or not. */
+static void
+lay_out (GtkWidget *content, GtkWidget *preview, GtkWidget *hint)
+{
+  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *settings = gtk_box_new (GTK_ORIENTATION_VERTICAL,
+      gtk_box_get_spacing (GTK_BOX (content)));
+  GtkWidget *scrolled = gtk_scrolled_window_new (NULL, NULL);
+  GList *children = gtk_container_get_children (GTK_CONTAINER (content));
+
+  /* the generated rows and ours, in their order, into the settings; the
+   * buttons (packed at the end) stay below, the dialog's whole width */
+  for (GList *l = children; l != NULL; l = l->next)
+    {
+      GtkWidget *child = l->data;
+      gboolean expand, fill;
+      guint padding;
+      GtkPackType pack_type;
+
+      gtk_box_query_child_packing (GTK_BOX (content), child, &expand, &fill,
+                                   &padding, &pack_type);
+      if (pack_type == GTK_PACK_END)
+        continue;
+      g_object_ref (child);
+      gtk_container_remove (GTK_CONTAINER (content), child);
+      gtk_box_pack_start (GTK_BOX (settings), child, expand, fill, padding);
+      g_object_unref (child);
+    }
+  g_list_free (children);
+  gtk_box_pack_start (GTK_BOX (settings), hint, FALSE, FALSE, 0);
+  gtk_widget_set_margin_end (settings, 6);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled),
+                                  GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_shadow_type (GTK_SCROLLED_WINDOW (scrolled),
+                                       GTK_SHADOW_NONE);
+  gtk_scrolled_window_set_propagate_natural_width (
+      GTK_SCROLLED_WINDOW (scrolled), TRUE);
+  gtk_scrolled_window_set_propagate_natural_height (
+      GTK_SCROLLED_WINDOW (scrolled), TRUE);
+  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scrolled),
+                                              SETTINGS_MAX_HEIGHT);
+  gtk_container_add (GTK_CONTAINER (scrolled), settings);
+  gtk_widget_set_valign (preview, GTK_ALIGN_START);
+  gtk_box_pack_start (GTK_BOX (row), preview, FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (row), scrolled, TRUE, TRUE, 0);
+  gtk_widget_show (settings);
+  gtk_widget_show (scrolled);
+  gtk_widget_show (row);
+  gtk_box_pack_start (GTK_BOX (content), row, TRUE, TRUE, 0);
+}
+
 static const char *const hint_watched[] = {
   "notify::tile-size", "notify::output"
 };
@@ -1082,14 +1134,13 @@ refsr_dialog_run (GimpProcedure *procedure, GimpProcedureConfig *config,
                gimp_procedure_dialog_get_widget (pd, "weights-note",
                                                  G_TYPE_NONE));
   state.hint = hint_label ();
-  gtk_box_pack_end (GTK_BOX (content), state.hint, FALSE, FALSE, 0);
   state.preview = refsr_preview_new (target,
       refsr_engine_share (options->max_memory,
                           gimp_drawable_get_width (target),
                           gimp_drawable_get_height (target), NULL, 0),
       preview_measured, &state);
-  pack_at (content, refsr_preview_get_widget (state.preview), 0);
-  pack_at (content, references_box (pd, &state), 1);
+  pack_at (content, references_box (pd, &state), 0);
+  lay_out (content, refsr_preview_get_widget (state.preview), state.hint);
   read_model_config (&state);
   update_hint (&state);
   update_preview (&state);

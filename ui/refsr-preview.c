@@ -709,11 +709,15 @@ toggled (GtkToggleButton *toggle, RefsrPreview *p)
   set_status (p, NULL);
 }
 
+/* The two enlargements side by side, below them the thumbnail (its
+ * tooltip says what a click does) and, beside it, what the preview is
+ * doing: a column narrow and low enough to sit left of the settings. */
 static void
 build_widgets (RefsrPreview *p)
 {
   GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
-  GtkWidget *thumb_box;
+  GtkWidget *below = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+  GtkWidget *thumb_frame = gtk_frame_new (NULL);
 
   p->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
   p->toggle = gtk_check_button_new_with_mnemonic (_("_Preview"));
@@ -722,22 +726,26 @@ build_widgets (RefsrPreview *p)
   p->thumb = thumb_area (p);
   p->nohalo_area = part_area (p, &p->nohalo);
   p->sr_area = part_area (p, &p->sr);
-  thumb_box = labelled (p->thumb, _("Click to choose the part"));
-  gtk_widget_set_valign (thumb_box, GTK_ALIGN_START);
-  gtk_box_pack_start (GTK_BOX (row), thumb_box, FALSE, FALSE, 0);
   gtk_box_pack_start (GTK_BOX (row),
                       labelled (p->nohalo_area, _("NoHalo 4×")),
                       FALSE, FALSE, 0);
   gtk_box_pack_start (GTK_BOX (row),
                       labelled (p->sr_area, _("With the reference 4×")),
                       FALSE, FALSE, 0);
+  gtk_frame_set_shadow_type (GTK_FRAME (thumb_frame), GTK_SHADOW_IN);
+  gtk_container_add (GTK_CONTAINER (thumb_frame), p->thumb);
+  gtk_widget_set_valign (thumb_frame, GTK_ALIGN_START);
   p->status = gtk_label_new (NULL);
   gtk_label_set_xalign (GTK_LABEL (p->status), 0.0);
+  gtk_label_set_yalign (GTK_LABEL (p->status), 0.0);
   gtk_label_set_line_wrap (GTK_LABEL (p->status), TRUE);
-  gtk_label_set_max_width_chars (GTK_LABEL (p->status), 60);
+  gtk_label_set_max_width_chars (GTK_LABEL (p->status), 22);
+  gtk_label_set_width_chars (GTK_LABEL (p->status), 22);
+  gtk_box_pack_start (GTK_BOX (below), thumb_frame, FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (below), p->status, TRUE, TRUE, 0);
   gtk_box_pack_start (GTK_BOX (p->box), p->toggle, FALSE, FALSE, 0);
   gtk_box_pack_start (GTK_BOX (p->box), row, FALSE, FALSE, 0);
-  gtk_box_pack_start (GTK_BOX (p->box), p->status, FALSE, FALSE, 0);
+  gtk_box_pack_start (GTK_BOX (p->box), below, FALSE, FALSE, 0);
   gtk_widget_show_all (p->box);
 }
 

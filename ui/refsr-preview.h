@@ -14,7 +14,7 @@
 #include "refsr.h"
 
 /* LR pixels per side of the part enlarged (the preview is 4× that). */
-#define REFSR_PREVIEW_SIZE 48
+#define REFSR_PREVIEW_SIZE 40
 
 typedef struct RefsrPreview RefsrPreview;
 
