@@ -2202,7 +2202,7 @@ fallback_note (GimpRunMode run_mode, const char *lost, GimpLayer *proposed,
 
   if (run_mode == GIMP_RUN_INTERACTIVE)
     return g_strdup_printf (_("The reference used last time, “%s”, is no "
-                              "longer open.  %s"), lost, why);
+                              "longer open. %s"), lost, why);
   if (proposed == NULL)
     return g_strdup_printf (_("The reference used last time, “%s”, is no "
                               "longer open; this run used the layer as its "
