@@ -1878,6 +1878,16 @@ check_parents_unlocked (const RefsrSettings *settings, GError **error)
   return TRUE;
 }
 
+/* GIMP selects each layer it inserts, the hidden confidence map last;
+ * the user wants to see and work on the result. */
+static gboolean
+select_layer (GimpImage *image, GimpLayer *layer)
+{
+  const GimpLayer *layers[] = { layer, NULL };
+
+  return gimp_image_set_selected_layers (image, layers);
+}
+
 /* Everything that can fail before the image changes (making and filling
  * the layers) is done; the image's enlargement and the layers' insertion
  * are one undo group, so should either fail, Edit ▸ Undo restores the
@@ -1899,6 +1909,11 @@ apply_as_new_layer (const RefsrSettings *settings, NewLayers *layers,
       return NULL;
     }
   done = enlarge_image (settings, bar->image, error);
+  /* Putting channels back selected them instead of the layer; the new
+   * layer's undo step restores the selection it finds, which should be
+   * the layer's. */
+  if (done)
+    select_layer (image, GIMP_LAYER (target));
   if (!done)
     discard_new_layers (layers);
   else if (!(done = insert_new_layers (image, parent, position, layers, "%s",
@@ -1961,16 +1976,6 @@ copy_layer (GimpLayer *layer, GimpImage *image)
     }
   g_free (name);
   return copy;
-}
-
-/* GIMP selects each layer it inserts, the hidden confidence map last;
- * the user wants to see and work on the result. */
-static gboolean
-select_layer (GimpImage *image, GimpLayer *layer)
-{
-  const GimpLayer *layers[] = { layer, NULL };
-
-  return gimp_image_set_selected_layers (image, layers);
 }
 
 /* A new image of the result's size, precision and colour profile, with
