@@ -4,6 +4,8 @@
 # is required; a temporary folder $T removed on exit; and
 #   result ok|fail DESCRIPTION [DETAIL-FILE]
 #   check DESCRIPTION COMMAND...   passes when COMMAND succeeds
+#   verdicts LOG                   a result for each "PASS what" or
+#                                  "FAIL what" a Script-Fu batch printed
 # Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later
 echo "TAP version 13"
 if [ -z "$GIMP" ] || [ ! -x "$GIMP" ]; then
@@ -32,4 +34,11 @@ check() {
   d=$1; shift
   if "$@" >"$T/out" 2>&1; then result ok "$d" "$T/out"
   else result fail "$d" "$T/out"; fi
+}
+
+verdicts() {
+  grep -o '\(PASS\|FAIL\) .*' "$1" >"$T/verdicts"
+  while read -r verdict what; do
+    if [ "$verdict" = PASS ]; then result ok "$what"; else result fail "$what"; fi
+  done <"$T/verdicts"
 }

@@ -58,10 +58,7 @@ run_gimp "$T/home-c" C.UTF-8 plug-in-script-fu-eval \
   >"$T/scriptfu.log" 2>&1
 status=$?
 grep -o 'ERROR .*' "$T/scriptfu.log" | sed 's/^/# /'
-grep -o '\(PASS\|FAIL\) .*' "$T/scriptfu.log" >"$T/verdicts"
-while read -r verdict what; do
-  if [ "$verdict" = PASS ]; then result ok "$what"; else result fail "$what"; fi
-done <"$T/verdicts"
+verdicts "$T/scriptfu.log"
 if [ $status -ne 0 ] || ! grep -q 'ref-scales half' "$T/verdicts"; then
   result fail "the Script-Fu batch ran to its end (exit $status)" "$T/scriptfu.log"
 fi
@@ -76,10 +73,7 @@ REFSR_MEMORY_BUDGET_MIB=1 run_gimp "$T/home-c" C.UTF-8 plug-in-script-fu-eval \
   "(define T \"$T\") (define W \"$W\") (define HERE \"$HERE\") (load \"$HERE/plugin-budget.scm\")" \
   >"$T/budget.log" 2>&1
 grep -o 'ERROR .*' "$T/budget.log" | sed 's/^/# /'
-grep -o '\(PASS\|FAIL\) .*' "$T/budget.log" >"$T/verdicts"
-while read -r verdict what; do
-  if [ "$verdict" = PASS ]; then result ok "$what"; else result fail "$what"; fi
-done <"$T/verdicts"
+verdicts "$T/budget.log"
 grep -q 'no image is left behind' "$T/verdicts" \
   || result fail "the memory budget batch ran to its end" "$T/budget.log"
 check "memory budget: the refusal names the budget, its source and the engine's figures" \

@@ -38,10 +38,7 @@ run_batch() {   # run_batch SCRIPT LOG LAST-VERDICT: one GIMP session
     -b "(define T \"$T\") (define W \"$W\") (define HERE \"$HERE\") (load \"$HERE/$1\")" \
     </dev/null >"$2" 2>&1
   status=$?
-  grep -o '\(PASS\|FAIL\) .*' "$2" >"$T/verdicts"
-  while read -r verdict what; do
-    if [ "$verdict" = PASS ]; then result ok "$what"; else result fail "$what"; fi
-  done <"$T/verdicts"
+  verdicts "$2"
   if [ $status -ne 0 ] || ! grep -q "$3" "$T/verdicts"; then
     result fail "$1 ran to its end (exit $status)" "$2"
   fi
