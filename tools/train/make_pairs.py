@@ -3,13 +3,20 @@
 # Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later
 """Make (HR, reference) pairs for training TTSR.
 
-Each sample is an HR crop and a reference that is a *different view* of the
-same scene: an overlapping window of the same photo, shifted, slightly
-scaled and rotated, with brightness/contrast jitter, so the network must
-find and warp-tolerantly transfer texture rather than copy pixels.  Some
-samples use the HR crop itself as reference (as the released model saw
-level-1-similar references).  LR images are not stored for training: they
-are PIL bicubic /4 of HR and the trainer derives them.
+Each sample is an HR crop and a reference drawn from a curriculum of kinds
+(--mix), so the network learns to use the reference at every similarity and
+scale it will meet:
+  self   the HR crop itself (the paper's level-1 similarity);
+  exact  the same content shifted by up to half a crop, nothing else changed
+         (the paper's "high similarity");
+  view   another view of the scene: shifted, scaled x0.8-1.25, rotated
+         +-10 degrees, brightness/contrast jitter (the released model's data);
+  zoom   the same scene at another zoom, x0.5-2 (log-uniform; as far as the
+         photo allows), rotated +-5 degrees, with jitter.
+Unrelated references and the LR image as its own reference (the Urban100
+protocol) are drawn by the trainer at training time.  LR images are not
+stored for training: they are PIL bicubic /4 of HR and the trainer derives
+them.
 
 Output (under --out, keep it git-ignored; never commit images):
   train/NNNNN_hr.png, train/NNNNN_ref.png, train/manifest.json
@@ -36,14 +43,24 @@ def load_rgb(path):
     return Image.open(path).convert("RGB")
 
 
-def random_view(rng, img, center, size, max_shift):
+# Reference kinds: (scale range, max rotation in degrees, jitter).
+VIEWS = {"exact": ((1.0, 1.0), 0.0, False),
+         "view": ((0.8, 1.25), 10.0, True),
+         "zoom": ((0.5, 2.0), 5.0, True)}
+
+
+def random_view(rng, img, center, size, max_shift, scales=(0.8, 1.25), degrees=10.0):
     """A size x size view of img around center + shift, scaled and rotated.
 
-    Scale in [0.8, 1.25] (log-uniform) and angle in +-10 degrees; the centre
-    is pulled back inside the photo so the view needs no padding.
+    Scale log-uniform in `scales` (clipped to what the photo holds) and angle
+    in +-degrees; the centre is pulled back inside the photo so the view
+    needs no padding.
     """
-    scale = math.exp(rng.uniform(math.log(0.8), math.log(1.25)))
-    angle = math.radians(rng.uniform(-10.0, 10.0))
+    scale = math.exp(rng.uniform(math.log(scales[0]), math.log(scales[1])))
+    angle = math.radians(rng.uniform(-degrees, degrees))
+    if scales[1] > 1.25:  # keep a zoomed-out window inside the photo
+        fits = min(img.size) / (size * (abs(math.cos(angle)) + abs(math.sin(angle))))
+        scale = min(scale, max(fits, 1.0))
     cos, sin = math.cos(angle) * scale, math.sin(angle) * scale
     # Half extent of the rotated, scaled window in source pixels.
     half = 0.5 * size * (abs(cos) + abs(sin))
@@ -69,15 +86,43 @@ def jitter(rng, img):
     return Image.fromarray(np.clip(np.rint(a), 0, 255).astype(np.uint8))
 
 
-def make_reference(rng, img, box, size, self_ref_prob):
-    """Returns (reference image, description dict)."""
+def pick_kind(u, mix):
+    """The kind whose share of the cumulative `mix` holds u in [0, 1)."""
+    total = 0.0
+    for kind, share in mix:
+        total += share
+        if u < total:
+            return kind
+    return mix[-1][0]
+
+
+def make_reference(rng, img, box, size, mix):
+    """Returns (reference image, description dict).  One uniform draw picks
+    the kind, so a mix of views only gives the same files as before."""
     x0, y0 = box
     hr = img.crop((x0, y0, x0 + size, y0 + size))
-    if rng.uniform() < self_ref_prob:
+    kind = pick_kind(rng.uniform(), mix)
+    if kind == "self":
         return hr, {"kind": "self"}
+    scales, degrees, jittered = VIEWS[kind]
     center = (x0 + 0.5 * size, y0 + 0.5 * size)
-    ref = jitter(rng, random_view(rng, img, center, size, 0.5 * size))
-    return ref, {"kind": "view"}
+    ref = random_view(rng, img, center, size, 0.5 * size, scales, degrees)
+    return (jitter(rng, ref) if jittered else ref), {"kind": kind}
+
+
+def parse_mix(text):
+    """"self:0.1,exact:0.15,view:0.45,zoom:0.3" -> normalised [(kind, share)]."""
+    mix = []
+    for part in text.split(","):
+        kind, _, share = part.partition(":")
+        if kind not in ("self",) + tuple(VIEWS) or not share:
+            raise ValueError(f"--mix: '{part}' is not KIND:SHARE with KIND in "
+                             "self, exact, view, zoom")
+        mix.append((kind, float(share)))
+    total = sum(s for _, s in mix)
+    if total <= 0 or any(s < 0 for _, s in mix):
+        raise ValueError("--mix: shares must be >= 0 with a positive sum")
+    return [(k, s / total) for k, s in mix]
 
 
 def list_photos(root, sets, min_side):
@@ -102,7 +147,7 @@ def make_train(args, out_dir):
             x0 = int(rng.integers(0, img.width - args.hr_size + 1))
             y0 = int(rng.integers(0, img.height - args.hr_size + 1))
             ref, info = make_reference(rng, img, (x0, y0), args.hr_size,
-                                       args.self_ref)
+                                       args.mix)
             hr = img.crop((x0, y0, x0 + args.hr_size, y0 + args.hr_size))
             hr.save(os.path.join(out_dir, f"{n:05d}_hr.png"))
             ref.save(os.path.join(out_dir, f"{n:05d}_ref.png"))
@@ -123,7 +168,7 @@ def make_val(args, out_dir):
         rng = np.random.default_rng([args.seed, 1000003, pi])
         x0, y0 = (img.width - size) // 2, (img.height - size) // 2
         hr = img.crop((x0, y0, x0 + size, y0 + size))
-        ref, _ = make_reference(rng, img, (x0, y0), size, 0.0)
+        ref, _ = make_reference(rng, img, (x0, y0), size, [("view", 1.0)])
         name = "%s-%s" % (os.path.basename(os.path.dirname(path)),
                           os.path.splitext(os.path.basename(path))[0])
         hr.save(os.path.join(out_dir, f"{name}_hr.png"))
@@ -152,14 +197,20 @@ def main():
     ap.add_argument("--per-image", type=int, default=4)
     ap.add_argument("--hr-size", type=int, default=160)
     ap.add_argument("--val-size", type=int, default=192)
-    ap.add_argument("--self-ref", type=float, default=0.15)
+    ap.add_argument("--mix", default="self:0.1,exact:0.15,view:0.45,zoom:0.3",
+                    help="shares of the training reference kinds (see above); "
+                         "the first model's data was self:0.15,view:0.85")
     args = ap.parse_args()
+    try:
+        args.mix = parse_mix(args.mix)
+    except ValueError as e:
+        ap.error(str(e))
     if args.hr_size % 4 or args.val_size % 4:
         ap.error("--hr-size and --val-size must be multiples of 4")
     train, n_photos = make_train(args, os.path.join(args.out, "train"))
     val = make_val(args, os.path.join(args.out, "val"))
     meta = {"seed": args.seed, "hr_size": args.hr_size, "val_size": args.val_size,
-            "self_ref": args.self_ref, "per_image": args.per_image}
+            "mix": args.mix, "per_image": args.per_image}
     for sub, items in (("train", train), ("val", val)):
         with open(os.path.join(args.out, sub, "manifest.json"), "w") as f:
             json.dump({"params": meta, "samples": items}, f, indent=1)
