@@ -35,8 +35,9 @@ discriminator Adam lr 1e-4 betas (0, 0.9)):
 
 A term of weight 0 is not computed at all (nor is the discriminator run or
 stepped); the weights can be changed between steps (FullObjective.weights),
-e.g. reconstruction only for the official initial epochs.  Everything runs in
-float32 (no autocast: the penalty's double backward is fragile in float16).
+e.g. reconstruction only for the official initial epochs.  With amp only
+the model's forward is autocast; the losses, the critic and its gradient
+penalty (a double backward, fragile in float16) run in float32.
 """
 
 import copy
@@ -205,12 +206,20 @@ class FullObjective:
                 terms["adv"] = wgan_g_loss(self.discriminator(sr))
         return terms
 
-    def generator_step(self, data, opt):
+    def generator_step(self, data, opt, scaler=None, amp=False):
         """One training step; returns the float loss terms and 'total'
-        (weighted), plus 'd_loss' (last critic update) when adv is on."""
+        (weighted), plus 'd_loss' (last critic update) when adv is on.
+
+        amp: the model's forward under CUDA float16 autocast, as train.py
+        does; the losses, the critic and its penalty stay float32.  scaler:
+        the trainer's GradScaler for the generator (None: plain backward).
+        """
         m = self.model
-        S, _, t3, t2, t1 = m.textures(data["lrsr"], data["ref"], data["refsr"])
-        sr = m.MainNet(data["lr"], S, t3, t2, t1)
+        with torch.autocast("cuda", dtype=torch.float16, enabled=amp):
+            S, _, t3, t2, t1 = m.textures(data["lrsr"], data["ref"], data["refsr"])
+            sr = m.MainNet(data["lr"], S, t3, t2, t1)
+        if amp:
+            sr, S, t3, t2, t1 = (t.float() for t in (sr, S, t3, t2, t1))
         out = {}
         if self._w("adv"):
             # Before the generator's loss, as the official AdversarialLoss.
@@ -221,8 +230,13 @@ class FullObjective:
             raise ValueError("every loss weight is 0: nothing to train on")
         total = sum(self._w(k) * v for k, v in terms.items())
         opt.zero_grad(set_to_none=True)
-        total.backward()
-        opt.step()
+        if scaler is None:
+            total.backward()
+            opt.step()
+        else:
+            scaler.scale(total).backward()
+            scaler.step(opt)
+            scaler.update()
         out.update({k: float(v) for k, v in terms.items()})
         out["total"] = float(total)
         return out

@@ -237,8 +237,11 @@ def check_training_steps():
     main0, lte0, d0 = (snapshot(m) for m in (model.MainNet, model.LTE,
                                              obj.discriminator))
     logs = []
+    # The last step through the scaler path (disabled: CPU, no float16).
+    scaler = torch.amp.GradScaler("cuda", enabled=False)
     for step in range(3):
-        logs.append(obj.generator_step(tiny_data(seed=step), opt))
+        logs.append(obj.generator_step(tiny_data(seed=step), opt,
+                                       scaler if step == 2 else None))
     keys = {"rec", "per", "tpl", "adv", "d_loss", "total"}
     finite = all(set(l) == keys and all(math.isfinite(v) for v in l.values())
                  for l in logs)
