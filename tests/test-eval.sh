@@ -49,19 +49,34 @@ check "the table has a header, a separator, a row per pair and a mean row" sh -c
   sed -n 3p '$T/table' | grep -q '^| demo | ' &&
   sed -n 4p '$T/table' | grep -q '^| official | ' &&
   sed -n 5p '$T/table' | grep -q '^| \*\*mean\*\* | '"
-check "every row has six finite numbers, PSNRs positive, SSIMs in (0, 1]" awk -F'|' '
-  NR > 2 { if (NF != 9) exit 1
-           for (i = 3; i <= 8; i++) if ($i !~ /^ [0-9]+\.[0-9]+ $/) exit 1
-           for (i = 3; i <= 8; i += 2) if ($i <= 0) exit 1
-           for (i = 4; i <= 8; i += 2) if ($i <= 0 || $i > 1) exit 1 }
+check "every row has eight finite numbers, PSNRs positive, SSIMs in (0, 1]" awk -F'|' '
+  NR > 2 { if (NF != 11) exit 1
+           for (i = 3; i <= 10; i++) if ($i !~ /^ [0-9]+\.[0-9]+ $/) exit 1
+           for (i = 3; i <= 10; i += 2) if ($i <= 0) exit 1
+           for (i = 4; i <= 10; i += 2) if ($i <= 0 || $i > 1) exit 1 }
   END { exit NR == 5 ? 0 : 1 }' "$T/table"
 check "the mean row is the mean of the rows" awk -F'|' '
-  NR == 3 || NR == 4 { for (i = 3; i <= 8; i++) sum[i] += $i / 2 }
-  NR == 5 { for (i = 3; i <= 8; i++) if (sum[i] - $i > 0.0011 || $i - sum[i] > 0.0011) exit 1 }' "$T/table"
+  NR == 3 || NR == 4 { for (i = 3; i <= 10; i++) sum[i] += $i / 2 }
+  NR == 5 { for (i = 3; i <= 10; i++) if (sum[i] - $i > 0.0011 || $i - sum[i] > 0.0011) exit 1 }' "$T/table"
 check "official pair: the model with its reference reproduces the official output" awk -F'|' '
   $2 == " official " && !($5 > 40 && $6 > 0.99 && $5 > $7 + 5) { exit 1 }' "$T/table"
 check "demo pair: the same reference in both model columns gives the same scores" awk -F'|' '
   $2 == " demo " && ($5 != $7 || $6 != $8) { exit 1 }' "$T/table"
+
+# A pair whose references are its own LR image: the self-ref column is the
+# model run with the LR image as reference, so all three model columns agree.
+S=$T/selfval
+mkdir "$S"
+cp "$V/demo_hr.png" "$V/demo_lr.png" "$S/"
+cp "$V/demo_lr.png" "$S/demo_ref.png"
+cp "$V/demo_lr.png" "$S/demo_unrelated.png"
+check "self-ref column: the model with the LR image as reference" sh -c "
+  '$EVAL' --weights '$W1' --threads 2 '$S' | awk -F'|' '
+    \$2 == \" demo \" { found = 1; print \"model\", \$5, \"unrelated\", \$7, \"self\", \$9
+      exit !(\$5 == \$9 && \$6 == \$10 && \$7 == \$9) }
+    END { exit !found }'"
+check "self-ref column differs from the related-reference column on the demo" awk -F'|' '
+  $2 == " demo " && $5 == $9 && $6 == $10 { exit 1 }' "$T/table"
 
 # Pillow's BICUBIC x4 and the official calc_psnr formula, in numpy float32
 PIL_PSNR='

@@ -1,6 +1,7 @@
 /* eval.c — refsr-eval: PSNR-Y and SSIM-Y of PIL bicubic, of the model with
- * its reference and of the model with an unrelated reference, over a folder
- * of validation pairs, printed as a Markdown table.
+ * its reference, of the model with an unrelated reference and of the model
+ * with the LR image as its own reference (TTSR's Urban100 protocol), over a
+ * folder of validation pairs, printed as a Markdown table.
  * Copyright (C) 2026 the refsr authors. SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The folder holds NAME_hr.png, NAME_lr.png, NAME_ref.png and
@@ -15,7 +16,7 @@
 #include "refsr.h"
 #include "resample.h"
 
-enum { BICUBIC, WITH_REF, WITH_UNRELATED, N_METHODS };
+enum { BICUBIC, WITH_REF, WITH_UNRELATED, WITH_SELF, N_METHODS };
 enum { HR, LR, REF, UNRELATED, N_FILES };
 static const char *const file_suffix[N_FILES] = { "_hr.png", "_lr.png",
                                                   "_ref.png", "_unrelated.png" };
@@ -182,7 +183,9 @@ evaluate_pair (const RefsrModel *model, const RefsrOptions *options,
            && score_model (model, options, &images[LR], &images[REF], &hr,
                            &row->score[WITH_REF], error)
            && score_model (model, options, &images[LR], &images[UNRELATED],
-                           &hr, &row->score[WITH_UNRELATED], error);
+                           &hr, &row->score[WITH_UNRELATED], error)
+           && score_model (model, options, &images[LR], &images[LR], &hr,
+                           &row->score[WITH_SELF], error);
       if (!ok)
         g_prefix_error (error, "%s: ", row->name);
     }
@@ -206,8 +209,9 @@ print_table (const Row *rows, int n_rows)
   Score mean[N_METHODS] = { { 0 } };
 
   printf ("| image | bicubic PSNR | bicubic SSIM | model PSNR | model SSIM "
-          "| unrelated-ref PSNR | unrelated-ref SSIM |\n");
-  printf ("|---|---:|---:|---:|---:|---:|---:|\n");
+          "| unrelated-ref PSNR | unrelated-ref SSIM "
+          "| self-ref PSNR | self-ref SSIM |\n");
+  printf ("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (int i = 0; i < n_rows; i++)
     {
       print_row (rows[i].name, rows[i].score);
@@ -265,8 +269,9 @@ parse_args (int *argc, char ***argv, char **weights, int *threads,
 
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_summary (context,
-      "Prints PSNR-Y and SSIM-Y of bicubic, of the model with its reference\n"
-      "and of the model with an unrelated reference for the pairs in DIR\n"
+      "Prints PSNR-Y and SSIM-Y of bicubic, of the model with its reference,\n"
+      "with an unrelated reference and with the LR image as its own reference\n"
+      "(self-ref, TTSR's Urban100 protocol) for the pairs in DIR\n"
       "(NAME_hr.png, NAME_lr.png, NAME_ref.png, NAME_unrelated.png).");
   ok = g_option_context_parse (context, argc, argv, error);
   g_option_context_free (context);

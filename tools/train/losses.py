@@ -35,11 +35,12 @@ discriminator Adam lr 1e-4 betas (0, 0.9)):
 
 A term of weight 0 is not computed at all (nor is the discriminator run or
 stepped); the weights can be changed between steps (FullObjective.weights),
-e.g. reconstruction only for the official initial epochs.  With amp only
+e.g. reconstruction only for the official initial epochs.  Under autocast only
 the model's forward is autocast; the losses, the critic and its gradient
 penalty (a double backward, fragile in float16) run in float32.
 """
 
+import contextlib
 import copy
 import math
 
@@ -206,20 +207,20 @@ class FullObjective:
                 terms["adv"] = wgan_g_loss(self.discriminator(sr))
         return terms
 
-    def generator_step(self, data, opt, scaler=None, amp=False):
+    def generator_step(self, data, opt, scaler=None, autocast=None):
         """One training step; returns the float loss terms and 'total'
         (weighted), plus 'd_loss' (last critic update) when adv is on.
 
-        amp: the model's forward under CUDA float16 autocast, as train.py
-        does; the losses, the critic and its penalty stay float32.  scaler:
-        the trainer's GradScaler for the generator (None: plain backward).
+        autocast: a factory of the context the model's forward runs in
+        (train.py's FP16 on CUDA or BF16 on CPU; None: float32); the losses,
+        the critic and its penalty stay float32.  scaler: the trainer's
+        GradScaler for the generator (None: plain backward).
         """
         m = self.model
-        with torch.autocast("cuda", dtype=torch.float16, enabled=amp):
+        with (autocast or contextlib.nullcontext)():
             S, _, t3, t2, t1 = m.textures(data["lrsr"], data["ref"], data["refsr"])
             sr = m.MainNet(data["lr"], S, t3, t2, t1)
-        if amp:
-            sr, S, t3, t2, t1 = (t.float() for t in (sr, S, t3, t2, t1))
+        sr, S, t3, t2, t1 = (t.float() for t in (sr, S, t3, t2, t1))
         out = {}
         if self._w("adv"):
             # Before the generator's loss, as the official AdversarialLoss.
