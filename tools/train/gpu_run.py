@@ -149,15 +149,19 @@ def cmd_resume(run, ckpt, train_args, batches=8):
     steps = max(int(state["iter"]), 1000)
     b1, b2 = opt.param_groups[0]["betas"]
     in_opt = {id(p) for g in opt.param_groups for p in g["params"]}
+    fresh = 0
     for s, p in zip(sq, params):
-        if id(p) in in_opt:
+        if id(p) in in_opt and not bool((s > 0).any()):
+            fresh += 1  # no gradient seen: Adam's own start (step 0) for it
+        elif id(p) in in_opt:
             opt.state[p] = {"step": torch.tensor(float(steps)),
                             "exp_avg": torch.zeros_like(p),
                             "exp_avg_sq": s * (1.0 - b2 ** steps)}
     os.makedirs(run, exist_ok=True)
     train.save_checkpoint(os.path.join(run, "last.pt"), model, opt, scaler, objective, state)
     print(f"resume: RUN/last.pt at iteration {state['iter']}, Adam second moment "
-          f"from {batches} batches, first moment zero")
+          f"from {batches} batches, first moment zero ({fresh} tensors without a "
+          f"gradient start fresh)")
 
 
 def split_parts(tensors, limit=PART_LIMIT):
