@@ -142,3 +142,38 @@ def structured_init(model, seed):
     gen = torch.Generator().manual_seed(seed)
     init_lte(model.LTE, gen)
     init_mainnet(model.MainNet)
+
+
+def grow(model, tensors):
+    """Load a smaller model's weights (official keys) into a deeper one of the
+    same width: each ResBlock chain keeps its trained blocks first and gets
+    identity blocks (zero second conv, He-initialised first) after them, so
+    the grown network starts as exactly the smaller one and training can
+    use the new depth from there.  Returns the number of new blocks."""
+    state = model.state_dict()
+    missing = [k for k in tensors if k not in state]
+    if missing:
+        raise ValueError(f"weights hold keys the model lacks, e.g. {missing[0]}")
+    for key, value in tensors.items():
+        if tuple(state[key].shape) != tuple(value.shape):
+            raise ValueError(f"{key}: {tuple(value.shape)} in the file, "
+                             f"{tuple(state[key].shape)} in the model")
+        state[key] = torch.from_numpy(np.asarray(value, dtype=np.float32))
+    model.load_state_dict(state)
+    new_blocks = 0
+    net = model.MainNet
+    for chain in (net.SFE.RBs, net.RB11, net.RB21, net.RB22, net.RB31,
+                  net.RB32, net.RB33):
+        for block in chain:
+            if not any(k.startswith(prefix_of(model, block)) for k in tensors):
+                zero(block.conv2)
+                new_blocks += 1
+    return new_blocks
+
+
+def prefix_of(model, module):
+    """The state-dict key prefix of a submodule, e.g. 'MainNet.RB11.3.'."""
+    for name, sub in model.named_modules():
+        if sub is module:
+            return name + "."
+    raise KeyError("module not in model")

@@ -120,12 +120,40 @@ def check_meanshift():
                 "spec: diag(1/std), -mean/std, off-diagonal 0, frozen")
 
 
+def check_grow():
+    """A model grown to more ResBlocks computes what the smaller one does."""
+    gen = torch.Generator().manual_seed(9)
+    small = ttsr.TTSR([1, 1, 1, 1], 8)
+    for p in small.parameters():  # random everywhere: every path matters
+        p.data.copy_(torch.randn(p.shape, generator=gen) * 0.1)
+    tensors = {k: v.numpy() for k, v in small.export_state().items()}
+    big = ttsr.TTSR([2, 3, 2, 2], 8)
+    grown = init_weights.grow(big, tensors)
+    lr = torch.rand(1, 3, 6, 7, generator=gen) * 2 - 1
+    lrsr = F.interpolate(lr, scale_factor=4, mode="bicubic")
+    ref = torch.rand(1, 3, 24, 20, generator=gen) * 2 - 1
+    with torch.no_grad():
+        a = small(lr, lrsr, ref, ref)
+        b = big(lr, lrsr, ref, ref)
+    diff = float((a - b).abs().max())
+    moved = any(float(blk.conv1.weight.abs().sum()) > 0 for blk in big.MainNet.RB11)
+    try:
+        init_weights.grow(ttsr.TTSR([1, 1, 1, 1], 16), tensors)
+        width_refused = False
+    except ValueError:
+        width_refused = True
+    ok = grown == 1 + 2 + 2 + 3 and diff == 0.0 and moved and width_refused
+    return ok, (f"{grown} identity blocks added (want 8), max |small - grown| {diff} "
+                f"(want 0), new first convs random {moved}, other width refused {width_refused}")
+
+
 def main():
     torch.set_num_threads(1)
     checks = {"safetensors round trip": check_st_roundtrip,
               "training search gradient": check_search_gradient,
               "structured init upsampler": check_structured_init,
-              "LTE MeanShift values": check_meanshift}
+              "LTE MeanShift values": check_meanshift,
+              "grown model equals the smaller one": check_grow}
     failed = 0
     for name, fn in checks.items():
         ok, detail = fn()

@@ -230,12 +230,13 @@ def load_weights(model, path):
     """Weights only (a safetensors file with the official keys): the start of
     a run that has no checkpoint, e.g. the shipped model on a new machine."""
     tensors, _ = st_io.read(path)
-    config = ttsr.config_from_state(tensors)
-    if (list(config[0]), config[1]) != (model.config, model.n_feats):
-        raise SystemExit(f"{path} is a {'+'.join(map(str, config[0]))} n_feats {config[1]} "
-                         f"model, not {'+'.join(map(str, model.config))} n_feats "
-                         f"{model.n_feats}: pass --init structured or its --config")
-    model.load_state_dict({k: torch.from_numpy(v.astype(np.float32)) for k, v in tensors.items()})
+    blocks, n_feats = ttsr.config_from_state(tensors)
+    if n_feats != model.n_feats or any(a > b for a, b in zip(blocks, model.config)):
+        raise SystemExit(f"{path} is a {'+'.join(map(str, blocks))} n_feats {n_feats} "
+                         f"model, which does not fit in {'+'.join(map(str, model.config))} "
+                         f"n_feats {model.n_feats}: pass --init structured or its --config")
+    grown = init_weights.grow(model, tensors)  # deeper --config: identity blocks
+    return grown
 
 
 # ---------------------------------------------------------------- training
@@ -360,7 +361,10 @@ def initialise(model, args):
     if args.init == "structured":
         init_weights.structured_init(model, args.seed)
     elif args.init != "random":
-        load_weights(model, SHIPPED if args.init == "main" else args.init)
+        grown = load_weights(model, SHIPPED if args.init == "main" else args.init)
+        if grown:
+            print(f"--init {args.init}: {grown} identity ResBlocks added for --config "
+                  f"{args.config}", flush=True)
 
 
 def setup(args):
