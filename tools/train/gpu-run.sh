@@ -56,7 +56,7 @@ prepare() {
         cp "$OUTDIR/model.safetensors" "$OUTDIR/state.json" "$IN/ckpt/"
         echo "checkpoint: $OUTDIR (iteration $("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["state"]["iter"])' "$OUTDIR/state.json"))"
     else
-        echo "checkpoint: none in $OUTDIR (the run starts from --init structured)"
+        echo "checkpoint: none in $OUTDIR (the run starts from the shipped model, grown to 16+16+8+4)"
     fi
     local tree carried total
     tree=$(cd "$REPO" && git ls-files -co --exclude-standard -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)
@@ -129,7 +129,11 @@ train() {
     # run past it has none (gpu_run.py resume gives it a gentle restart).
     local args=(--pairs "$work/pairs" --run "$run" "${cfg[@]}" --f16
                 --warmup 300 --val-minutes 3)
-    local init=(--init structured)
+    # A first run starts from the shipped model grown to the full depth
+    # (identity ResBlocks: it begins at the shipped model's quality); the
+    # dry run's tiny width cannot hold it.
+    local init=(--init main)
+    [ "$dry" = 1 ] && init=(--init structured)
     if [ -f "$IN/ckpt/model.safetensors" ]; then
         "$PY" "$HERE/gpu_run.py" resume "$run" "$IN/ckpt" -- "${args[@]}"
         # train.py initialises before it loads RUN/last.pt: the same weights.
