@@ -7,8 +7,8 @@ Each sample is an HR crop and a reference drawn from a curriculum of kinds
 (--mix), so the network learns to use the reference at every similarity and
 scale it will meet:
   self   the HR crop itself (the paper's level-1 similarity);
-  exact  the same content shifted by up to half a crop, nothing else changed
-         (the paper's "high similarity");
+  exact  the same content shifted by up to half a crop (whole pixels),
+         nothing else changed (the paper's "high similarity");
   view   another view of the scene: shifted, scaled x0.8-1.25, rotated
          +-10 degrees, brightness/contrast jitter (the released model's data);
   zoom   the same scene at another zoom, x0.5-2 (log-uniform; as far as the
@@ -70,6 +70,10 @@ def random_view(rng, img, center, size, max_shift, scales=(0.8, 1.25), degrees=1
     cy = min(max(cy, half), img.height - half) if img.height > 2 * half else img.height / 2
     # PIL AFFINE maps output (x, y) to input (a x + b y + c, d x + e y + f).
     o = 0.5 * size
+    if scales == (1.0, 1.0) and degrees == 0.0:
+        # A whole-pixel shift samples the photo's own pixels: the reference
+        # keeps its full sharpness (any shift, not only multiples of 4).
+        cx, cy = round(cx - o) + o, round(cy - o) + o
     coeffs = (cos, -sin, cx - cos * o + sin * o,
               sin, cos, cy - sin * o - cos * o)
     return img.transform((size, size), Image.AFFINE, coeffs,
