@@ -12,7 +12,8 @@
 #
 # train options: --minutes M (training loop budget, default 7), --deadline S (the
 # whole command's, default 560 s), --dry-run (the same path on CPU: 1+1+1+1,
-# n_feats 8, 2 iterations, 1 thread, tiny crops).
+# n_feats 8, 2 iterations, 1 thread, tiny crops), --objective rec|full (train.py's:
+# full adds the perceptual, transferal perceptual and WGAN-GP terms).
 # Environment (the test points these at temporary folders):
 #   GPU_RUN_PHOTOS  photo root (default ../shared/datasets)
 #   GPU_RUN_IN      what travels (default .datasets/gpu-in)
@@ -81,12 +82,13 @@ prepare() {
 }
 
 train() {
-    local minutes=7 deadline=560 dry=0
+    local minutes=7 deadline=560 dry=0 objective=rec
     while [ $# -gt 0 ]; do
         case $1 in
             --minutes) minutes=$2; shift 2 ;;
             --deadline) deadline=$2; shift 2 ;;
             --dry-run) dry=1; shift ;;
+            --objective) objective=$2; shift 2 ;;
             *) die "train: unknown option $1" ;;
         esac
     done
@@ -128,7 +130,7 @@ train() {
     # --warmup 300 as the local recipe: counted from iteration 0, so a resumed
     # run past it has none (gpu_run.py resume gives it a gentle restart).
     local args=(--pairs "$work/pairs" --run "$run" "${cfg[@]}" --f16
-                --warmup 300 --val-minutes 3)
+                --warmup 300 --val-minutes 3 --objective "$objective")
     # A first run starts from the shipped model grown to the full depth
     # (identity ResBlocks: it begins at the shipped model's quality); the
     # dry run's tiny width cannot hold it.

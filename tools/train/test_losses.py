@@ -11,7 +11,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from testenv import unavailable
+from testenv import run_checks, unavailable
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 try:
@@ -287,13 +287,7 @@ def main():
               "discriminator shapes": check_discriminator_shapes,
               "full-objective training steps": check_training_steps,
               "zero-weight terms skipped": check_zero_weights}
-    failed = 0
-    for name, fn in checks.items():
-        ok, detail = fn()
-        print(f"{'ok  ' if ok else 'FAIL'} {name}: {detail}")
-        failed += not ok
-    print(f"{len(checks) - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    return run_checks(checks)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from testenv import unavailable
+from testenv import run_checks, unavailable
 
 # One BLAS thread: the checks are small and CI machines are shared.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -154,13 +154,7 @@ def main():
               "structured init upsampler": check_structured_init,
               "LTE MeanShift values": check_meanshift,
               "grown model equals the smaller one": check_grow}
-    failed = 0
-    for name, fn in checks.items():
-        ok, detail = fn()
-        print(f"{'ok  ' if ok else 'FAIL'} {name}: {detail}")
-        failed += not ok
-    print(f"{len(checks) - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    return run_checks(checks)
 
 
 if __name__ == "__main__":

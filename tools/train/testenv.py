@@ -20,3 +20,15 @@ def unavailable(reason):
         sys.exit(1)
     print(f"SKIP: {reason}")
     sys.exit(77)
+
+
+def run_checks(checks):
+    """Runs {name: fn() -> (ok, detail)}, prints a line each and a summary;
+    returns the exit status (1 when any check failed)."""
+    failed = 0
+    for name, fn in checks.items():
+        ok, detail = fn()
+        print(f"{'ok  ' if ok else 'FAIL'} {name}: {detail}")
+        failed += not ok
+    print(f"{len(checks) - failed} passed, {failed} failed")
+    return 1 if failed else 0
