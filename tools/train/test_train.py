@@ -147,13 +147,43 @@ def check_grow():
                 f"(want 0), new first convs random {moved}, other width refused {width_refused}")
 
 
+def check_frozen_lte_step():
+    """With the LTE frozen the textures run without autograd; the main
+    network's gradients are the same as through the full graph."""
+    import contextlib
+    import train
+    gen = torch.Generator().manual_seed(4)
+    lr = torch.rand(2, 3, 6, 6, generator=gen, dtype=torch.float64) * 2 - 1
+    data = {"lr": lr, "lrsr": F.interpolate(lr, scale_factor=4, mode="bicubic"),
+            "hr": torch.rand(2, 3, 24, 24, generator=gen, dtype=torch.float64) * 2 - 1,
+            "ref": torch.rand(2, 3, 20, 16, generator=gen, dtype=torch.float64) * 2 - 1}
+    data["refsr"] = data["ref"].flip(-1)
+    grads, losses = [], []
+    for frozen in (False, True):
+        torch.manual_seed(2)
+        model = ttsr.TTSR([1, 1, 1, 1], 8).double()
+        opt = train.make_optimizer(model, 0.0, 0.0)
+        for p in model.LTE.parameters():
+            p.requires_grad_(p.requires_grad and not frozen)
+        scaler = torch.amp.GradScaler("cuda", enabled=False)
+        losses.append(train.train_step(model, opt, scaler, data, contextlib.nullcontext)["rec"])
+        grads.append(torch.cat([p.grad.flatten() for p in model.MainNet.parameters()]))
+        lte_grads = [p.grad for p in model.LTE.parameters()]
+    diff = float((grads[0] - grads[1]).abs().max())
+    ok = losses[0] == losses[1] and diff < 1e-12 and all(g is None for g in lte_grads)
+    return ok, (f"loss {losses[0]:.6f} / {losses[1]:.6f}, max MainNet gradient "
+                f"difference {diff:.1e} (< 1e-12), frozen LTE has no gradient "
+                f"{all(g is None for g in lte_grads)}")
+
+
 def main():
     torch.set_num_threads(1)
     checks = {"safetensors round trip": check_st_roundtrip,
               "training search gradient": check_search_gradient,
               "structured init upsampler": check_structured_init,
               "LTE MeanShift values": check_meanshift,
-              "grown model equals the smaller one": check_grow}
+              "grown model equals the smaller one": check_grow,
+              "frozen-LTE step": check_frozen_lte_step}
     return run_checks(checks)
 
 

@@ -264,7 +264,15 @@ def set_lr(opt, iteration, warmup, cosine_iters):
 
 def train_step(model, opt, scaler, data, autocast):
     with autocast():
-        sr = model(data["lr"], data["lrsr"], data["ref"], data["refsr"])
+        if any(p.requires_grad for p in model.LTE.parameters()):
+            sr = model(data["lr"], data["lrsr"], data["ref"], data["refsr"])
+        else:
+            # A frozen LTE needs no gradient anywhere upstream of the textures:
+            # the search, the three LTE passes and the transfer run once, with
+            # no graph (a third of a step's work, the profile says).
+            with torch.no_grad():
+                S, _, t3, t2, t1 = model.textures(data["lrsr"], data["ref"], data["refsr"])
+            sr = model.MainNet(data["lr"], S, t3, t2, t1)
     loss = torch.nn.functional.l1_loss(sr.float(), data["hr"])
     opt.zero_grad(set_to_none=True)
     scaler.scale(loss).backward()
@@ -338,6 +346,9 @@ def parse_args():
     ap.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default="auto",
                     help="auto: fp16 on CUDA, bf16 on CPUs with AVX512-BF16/AMX, else fp32")
     ap.add_argument("--channels-last", action="store_true", help="NHWC tensors (faster oneDNN convs)")
+    ap.add_argument("--freeze-lte", action="store_true",
+                    help="keep the texture extractor fixed (fine-tuning): the textures "
+                         "are then computed without autograd, a faster step")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch default)")
     ap.add_argument("--device", default="auto", help="auto, cpu, cuda")
@@ -381,6 +392,12 @@ def setup(args):
         model.to(memory_format=torch.channels_last)
     kind, autocast, scaled = precision_for(args)
     opt = make_optimizer(model, args.lr, args.lr_lte)
+    if args.freeze_lte:  # after the optimiser: its groups match any checkpoint
+        if args.objective == "full":
+            raise SystemExit("--freeze-lte is for --objective rec (the full objective's "
+                             "transferal loss trains the LTE)")
+        for p in model.LTE.parameters():
+            p.requires_grad_(False)
     if hasattr(torch, "amp") and hasattr(torch.amp, "GradScaler"):  # torch >= 2.3
         scaler = torch.amp.GradScaler("cuda", enabled=scaled)
     else:
