@@ -101,7 +101,8 @@ def main():
         for index in (0, 4):
             name, precision, cl, batch, crop, lte = SETTINGS[index]
             step = make_step(args.config, precision, cl, batch, crop, lte)
-            time_step(step, 2, 0)
+            for _ in range(2):  # warm-up, as the timed runs
+                step()
             with profile(activities=[ProfilerActivity.CPU]) as prof:
                 for _ in range(3):
                     step()
