@@ -160,20 +160,13 @@ def grow(model, tensors):
                              f"{tuple(state[key].shape)} in the model")
         state[key] = torch.from_numpy(np.asarray(value, dtype=np.float32))
     model.load_state_dict(state)
+    names = {id(m): n for n, m in model.named_modules()}
     new_blocks = 0
     net = model.MainNet
     for chain in (net.SFE.RBs, net.RB11, net.RB21, net.RB22, net.RB31,
                   net.RB32, net.RB33):
         for block in chain:
-            if not any(k.startswith(prefix_of(model, block)) for k in tensors):
+            if names[id(block)] + ".conv2.weight" not in tensors:
                 zero(block.conv2)
                 new_blocks += 1
     return new_blocks
-
-
-def prefix_of(model, module):
-    """The state-dict key prefix of a submodule, e.g. 'MainNet.RB11.3.'."""
-    for name, sub in model.named_modules():
-        if sub is module:
-            return name + "."
-    raise KeyError("module not in model")
